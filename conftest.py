@@ -1,0 +1,71 @@
+"""The fixed cast every test can use: an admin, a supervisor leading team North,
+an account manager and a teammate in that team, and an outsider in team South
+with its own supervisor."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import AccountFactory, ContactFactory, TeamFactory, UserFactory
+from vocplatform.models import Team, User
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 - the test cast's password
+
+
+@pytest.fixture(autouse=True)
+def _isolated_outbox(settings, tmp_path):  # type: ignore[no-untyped-def]
+    # A fast hasher: PBKDF2 on every fixture user made setup the slowest part of the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EML_OUTBOX_DIR = tmp_path / "outbox"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def team(db) -> Team:  # type: ignore[no-untyped-def]
+    supervisor = UserFactory(username="sue", role=User.Role.SUPERVISOR)
+    return TeamFactory(name="North", supervisor=supervisor)
+
+
+@pytest.fixture
+def supervisor(team: Team) -> User:
+    assert team.supervisor is not None
+    return team.supervisor
+
+
+@pytest.fixture
+def manager(team: Team) -> User:
+    return UserFactory(username="max", role=User.Role.MANAGER, team=team)
+
+
+@pytest.fixture
+def teammate(team: Team) -> User:
+    return UserFactory(username="tina", role=User.Role.MANAGER, team=team)
+
+
+@pytest.fixture
+def outsider(db) -> User:  # type: ignore[no-untyped-def]
+    other_supervisor = UserFactory(username="otto-boss", role=User.Role.SUPERVISOR)
+    other = TeamFactory(name="South", supervisor=other_supervisor)
+    return UserFactory(username="otto", role=User.Role.MANAGER, team=other)
+
+
+@pytest.fixture
+def admin_user(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(username="ada", role=User.Role.ADMIN)
+
+
+@pytest.fixture
+def account(manager: User):  # type: ignore[no-untyped-def]
+    return AccountFactory(owner=manager, name="Acme Corp", domain="acme.com")
+
+
+@pytest.fixture
+def contact(account):  # type: ignore[no-untyped-def]
+    return ContactFactory(account=account, email="jane@acme.com", name="Jane Doe")
+
+
+def login(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

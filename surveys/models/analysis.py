@@ -1,0 +1,126 @@
+"""What text analytics needs in the database: the editable lexicon and theme taxonomy,
+labelled comments for training, versioned trained models, and per-response results."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models.responses import Response
+
+
+class CxTerm(models.Model):
+    """A customer-experience word or phrase and its valence (-4 … 4), added to VADER's lexicon."""
+
+    term = models.CharField(max_length=60, unique=True)
+    valence = models.FloatField(help_text=_("-4 (very negative) to 4 (very positive)."))
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(valence__gte=-4, valence__lte=4), name="cx_term_valence_range")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.valence:+.1f})"
+
+
+class Theme(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    keywords = models.JSONField(default=list, blank=True, help_text=_("Seed keywords and phrases."))
+    active = models.BooleanField(default=True)
+    discovered = models.BooleanField(default=False, help_text=_("Accepted from topic discovery."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabelledComment(models.Model):
+    """A training example: imported, corrected by staff, or weakly labelled from a score."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("Imported labelled file")
+        CORRECTION = "correction", _("Staff correction")
+        WEAK = "weak", _("Weak label from a score")
+
+    text = models.TextField()
+    negative = models.BooleanField(null=True, blank=True)
+    theme = models.CharField(max_length=80, blank=True)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    response = models.ForeignKey(Response, null=True, blank=True, on_delete=models.CASCADE, related_name="labels")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "source"],
+                condition=models.Q(response__isnull=False),
+                name="one_label_per_response_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.text[:40]}"
+
+
+class TextModel(models.Model):
+    """A trained model, stored in the database so every worker on every machine loads the same one."""
+
+    class Kind(models.TextChoices):
+        NEGATIVE = "negative", _("Negative flag")
+        THEMES = "themes", _("Themes")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    version = models.CharField(max_length=40, unique=True)
+    blob = models.BinaryField()
+    metrics = models.JSONField(default=dict, blank=True)
+    training_size = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind"], condition=models.Q(active=True), name="one_active_model_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class ResponseAnalysis(models.Model):
+    """The latest analysis of a response's comment and score."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="analysis")
+    sentiment = models.FloatField(null=True, blank=True, help_text=_("VADER compound with the CX lexicon, -1 … 1."))
+    negative = models.BooleanField(default=False, db_index=True)
+    negative_probability = models.FloatField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=60, blank=True, help_text=_("Which scorer or model flagged it."))
+    themes = models.JSONField(default=list, blank=True, help_text=_('[{"name": …, "confidence": …}]'))
+    # "|Billing|Support|": the same names as text, so any database can filter on a theme.
+    theme_names = models.CharField(max_length=1000, blank=True)
+    corrected = models.BooleanField(
+        null=True, blank=True, help_text=_("A staff member's verdict (negative or not), overriding the flag.")
+    )
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    analysed_at = models.DateTimeField()
+    runs = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["negative", "analysed_at"])]
+
+    def __str__(self) -> str:
+        return f"Analysis of response {self.response_id}"
+
+    @property
+    def is_negative(self) -> bool:
+        return self.negative if self.corrected is None else self.corrected

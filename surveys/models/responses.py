@@ -1,0 +1,57 @@
+"""What customers said: one response per invitation, with an answer per question."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models.crm import Account, Contact
+from surveys.models.invitations import Invitation
+from surveys.models.surveys import Band, Question, Survey
+
+
+class Response(models.Model):
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="responses")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="responses")
+    touchpoint = models.CharField(max_length=80, db_index=True)
+    score_kind = models.CharField(max_length=5, blank=True, help_text=_("Scale of the first score question."))
+    score = models.SmallIntegerField(null=True, blank=True)
+    score_band = models.CharField(max_length=10, choices=Band.choices, blank=True, db_index=True)
+    comment = models.TextField(blank=True, help_text=_("The first open-text answer, stored as typed."))
+    consent_to_attribution = models.BooleanField(
+        default=False, help_text=_("The customer agreed that their name may be shown with the answer.")
+    )
+    submitted = models.BooleanField(default=False, help_text=_("False while only a one-click score was recorded."))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edits = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "created_at"]), models.Index(fields=["survey", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=10),
+                name="response_score_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Response {self.pk} to {self.survey}"
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    number = models.SmallIntegerField(null=True, blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["question__position"]
+        constraints = [models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.question_id}"

@@ -1,0 +1,118 @@
+"""Surveys, their questions, and the score bands every report shares."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ScoreKind(models.TextChoices):
+    NPS = "nps", _("Net Promoter Score (0–10)")
+    CSAT = "csat", _("Customer satisfaction (1–5)")
+    CES = "ces", _("Customer effort (1–7, 7 = most effort)")
+    STARS = "stars", _("Star rating (1–5)")
+
+
+SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "stars": (1, 5)}
+
+
+class Band(models.TextChoices):
+    DETRACTOR = "detractor", _("Detractor")
+    PASSIVE = "passive", _("Passive")
+    PROMOTER = "promoter", _("Promoter")
+
+
+def score_band(kind: str, score: int) -> str:
+    """Detractor / passive / promoter for a score on its scale.
+
+    NPS 0–6 / 7–8 / 9–10; CSAT and stars 1–2 / 3 / 4–5; CES is reversed
+    (7 means the most effort): 5–7 / 4 / 1–3.
+    """
+    if kind == ScoreKind.NPS:
+        return Band.DETRACTOR if score <= 6 else Band.PASSIVE if score <= 8 else Band.PROMOTER
+    if kind == ScoreKind.CES:
+        return Band.DETRACTOR if score >= 5 else Band.PASSIVE if score == 4 else Band.PROMOTER
+    return Band.DETRACTOR if score <= 2 else Band.PASSIVE if score == 3 else Band.PROMOTER
+
+
+class Survey(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+
+    name = models.CharField(max_length=200)
+    touchpoint = models.CharField(
+        max_length=80, help_text=_("The moment this survey asks about (onboarding, support ticket, renewal…).")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    intro = models.TextField(blank=True, help_text=_("Shown above the questions."))
+    thank_you = models.TextField(blank=True, default="Thank you for your feedback.")
+    email_subject = models.CharField(max_length=200, default="Could you spare a minute to tell us how we did?")
+    email_intro = models.TextField(blank=True, default="We would love to hear how your experience was.")
+    from_name = models.CharField(max_length=100, blank=True, help_text=_("Sender name; empty for the default."))
+    from_email = models.EmailField(blank=True, help_text=_("Sender address; empty for DEFAULT_FROM_EMAIL."))
+    reply_to = models.EmailField(blank=True)
+    expiry_days = models.PositiveSmallIntegerField(default=14, help_text=_("Days a survey link stays valid."))
+    reminder_count = models.PositiveSmallIntegerField(default=1, help_text=_("Reminders sent at most."))
+    reminder_interval_days = models.PositiveSmallIntegerField(default=3)
+    min_gap_days = models.PositiveSmallIntegerField(
+        default=90, help_text=_("A contact is asked this survey again only after this many days.")
+    )
+    closes_at = models.DateTimeField(null=True, blank=True, help_text=_("After this, answers can no longer change."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expiry_days__gte=1), name="survey_expiry_at_least_a_day"),
+            models.CheckConstraint(
+                condition=models.Q(reminder_interval_days__gte=1), name="survey_reminder_interval_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        NPS = "nps", _("NPS 0–10")
+        CSAT = "csat", _("CSAT 1–5")
+        CES = "ces", _("CES 1–7")
+        STARS = "stars", _("Stars 1–5")
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        TEXT = "text", _("Open text")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    text_detractor = models.CharField(
+        max_length=300, blank=True, help_text=_("Wording for detractors (open text after a score).")
+    )
+    text_passive = models.CharField(max_length=300, blank=True)
+    text_promoter = models.CharField(max_length=300, blank=True)
+    help_text = models.CharField(max_length=300, blank=True)
+    required = models.BooleanField(default=False)
+    choices = models.JSONField(default=list, blank=True, help_text=_("Options of a choice question."))
+
+    class Meta:
+        ordering = ["survey", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["survey", "position"], name="question_position_unique")]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_score(self) -> bool:
+        return self.kind in SCALES
+
+    @property
+    def scale(self) -> tuple[int, int] | None:
+        return SCALES.get(self.kind)
+
+    def wording_for(self, band: str | None) -> str:
+        variant = {"detractor": self.text_detractor, "passive": self.text_passive, "promoter": self.text_promoter}
+        return (variant.get(band or "") or self.text) if self.kind == self.Kind.TEXT else self.text

@@ -1,0 +1,106 @@
+"""Analysing responses: sentiment, the negative flag and themes, stored on the response.
+
+Runs in a task after the response commits, never in the customer's request. The
+score speaks first (a detractor is negative whatever the words); then the
+trained model when one is active, else the lexicon fallback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from surveys.analytics.analysis import TextModels, analyse_comment
+from surveys.models import Band, Response, ResponseAnalysis
+from surveys.selectors.analysis import active_themes, cx_lexicon
+from surveys.services import text_models
+from surveys.signals import response_analysed
+
+BATCH = 500
+BANDS = {Band.DETRACTOR, Band.PASSIVE, Band.PROMOTER}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    sentiment: float | None
+    negative: bool
+    probability: float | None
+    reason: str
+    model_version: str
+    themes: list[dict[str, object]] = field(default_factory=list)
+
+
+def verdict_for(response: Response, models: TextModels) -> Verdict:
+    """The analytics' verdict (score band plus text, see surveys.analytics.negative_flag) for one response."""
+    band = response.score_band if response.score_band in BANDS else None
+    result = analyse_comment(response.comment, band, models)  # type: ignore[arg-type]
+    flag = result.negative
+    reason = flag.reason
+    if band == Band.DETRACTOR and response.score is not None:
+        reason = f"detractor score ({response.score_kind.upper()} {response.score})"
+    has_text = bool(response.comment.strip())
+    return Verdict(
+        sentiment=result.sentiment.compound if has_text else None,
+        negative=flag.flag,
+        probability=flag.probability if has_text else None,
+        reason=reason,
+        model_version=flag.scorer if has_text else "score only",
+        themes=[{"name": t.name, "confidence": round(t.confidence, 3), "source": t.source} for t in result.themes],
+    )
+
+
+def _store(response: Response, verdict: Verdict, now: dt.datetime) -> ResponseAnalysis:
+    names = "".join(f"|{theme['name']}" for theme in verdict.themes)
+    values = {
+        "sentiment": verdict.sentiment,
+        "negative": verdict.negative,
+        "negative_probability": verdict.probability,
+        "reason": verdict.reason[:200],
+        "model_version": verdict.model_version[:60],
+        "themes": verdict.themes,
+        "theme_names": f"{names}|" if names else "",
+        "analysed_at": now,
+    }
+    updated = ResponseAnalysis.objects.filter(response=response).update(**values, runs=F("runs") + 1)
+    if not updated:
+        ResponseAnalysis.objects.create(response=response, **values)
+    return ResponseAnalysis.objects.get(response=response)
+
+
+@transaction.atomic
+def response_analyse(*, response_id: int, models: TextModels | None = None) -> ResponseAnalysis | None:
+    """Analyse one response (again). Safe to run twice: it overwrites the same row."""
+    response = Response.objects.select_for_update().filter(pk=response_id).first()
+    if response is None:
+        return None
+    models = models or text_models.loaded(lexicon=cx_lexicon(), themes=active_themes())
+    analysis = _store(response, verdict_for(response, models), timezone.now())
+    transaction.on_commit(lambda: response_analysed.send(Response, response_id=response_id))
+    return analysis
+
+
+def responses_reanalyse(*, response_ids: Iterable[int], progress: Callable[[int, int], None] | None = None) -> int:
+    """Re-analyse many responses after a model or the lexicon changed, loading the models once."""
+    ids = list(response_ids)
+    models = text_models.loaded(lexicon=cx_lexicon(), themes=active_themes())
+    for start in range(0, len(ids), BATCH):
+        for response_id in ids[start : start + BATCH]:
+            response_analyse(response_id=response_id, models=models)
+        if progress:
+            progress(min(start + BATCH, len(ids)), len(ids))
+    return len(ids)
+
+
+def responses_awaiting_analysis(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Responses never analysed, or changed since, whose task has had time to run: the sweeper re-queues them."""
+    now = now or timezone.now()
+    waiting = Response.objects.filter(
+        Q(analysis__isnull=True) | Q(analysis__analysed_at__lt=F("updated_at")),
+        updated_at__lt=now - dt.timedelta(minutes=2),
+    )
+    return list(waiting.order_by("updated_at").values_list("pk", flat=True)[:limit])

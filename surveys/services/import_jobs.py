@@ -1,0 +1,123 @@
+"""Imports started from the staff app: check in a task, show a preview, confirm, import in a task."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from surveys.models import ImportJob
+from surveys.services.imports import ImportOptions, ImportPlan, ImportRefused, ImportResult, import_apply, import_plan
+from vocplatform.models import User
+
+PREVIEW_ROWS = 10
+ERRORS_KEPT = 500
+CHUNK_ROWS = 500
+
+
+def import_job_create(*, user: User, kind: str, filename: str, content: str, options: ImportOptions) -> ImportJob:
+    from surveys.tasks import import_job_check_task
+
+    job = ImportJob.objects.create(
+        kind=kind, filename=filename[:255], content=content, options=options.as_dict(), created_by=user
+    )
+    transaction.on_commit(lambda: import_job_check_task.delay(job.pk))
+    return job
+
+
+def _progress(job_id: int) -> Any:
+    def update(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(rows_done=done, rows_total=total)
+
+    return update
+
+
+def _plan(job: ImportJob, *, track: bool) -> ImportPlan:
+    return import_plan(
+        kind=job.kind,  # type: ignore[arg-type]
+        content=job.content,
+        options=ImportOptions.from_dict(job.options),
+        progress=_progress(job.pk) if track else None,
+    )
+
+
+def import_job_check(*, job_id: int) -> None:
+    """Check the file and store a preview. Safe to run twice: it only rewrites the preview."""
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status != ImportJob.Status.VALIDATING:
+        return
+    try:
+        plan = _plan(job, track=True)
+    except ValueError as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.INVALID,
+            errors=[{"line": 1, "column": "(file)", "message": str(exc)}],
+            finished_at=timezone.now(),
+        )
+        return
+    result = import_apply(plan=plan, skip_invalid=True, dry_run=True)
+    preview = {
+        "columns": plan.columns,
+        "custom_types": plan.custom_types,
+        "rows": [
+            {"line": row.line, **{k: str(v) for k, v in row.values.items() if v is not None}, **row.custom}
+            for row in plan.rows[:PREVIEW_ROWS]
+        ],
+    }
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALIDATING).update(
+        status=ImportJob.Status.INVALID if plan.errors else ImportJob.Status.READY,
+        rows_total=plan.rows_total,
+        rows_done=0,
+        preview=preview,
+        errors=[error.as_dict() for error in plan.errors[:ERRORS_KEPT]],
+        notices=plan.notices + ([f"{len(plan.errors)} errors in all."] if len(plan.errors) > ERRORS_KEPT else []),
+        summary={**result.as_dict(), "error_count": len(plan.errors), "bad_rows": len(plan.bad_lines)},
+    )
+
+
+def import_job_confirm(*, job: ImportJob, skip_invalid: bool) -> bool:
+    """Claim the job for import; False if it was not waiting for confirmation (double click, stale page)."""
+    from surveys.tasks import import_job_run_task
+
+    allowed = [ImportJob.Status.READY] + ([ImportJob.Status.INVALID] if skip_invalid else [])
+    claimed = ImportJob.objects.filter(pk=job.pk, status__in=allowed, rows_total__gt=0).update(
+        status=ImportJob.Status.IMPORTING, rows_done=0, options={**job.options, "skip_invalid": skip_invalid}
+    )
+    if claimed:
+        transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+    return bool(claimed)
+
+
+def import_job_run(*, job_id: int) -> None:
+    """Import a confirmed job, chunk by chunk so the progress is visible while it runs.
+
+    The file was checked before confirmation and the upsert is idempotent, so a
+    task redelivered after a crash simply upserts the same rows again.
+    """
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status != ImportJob.Status.IMPORTING:
+        return
+    skip_invalid = bool(job.options.get("skip_invalid"))
+    try:
+        plan = _plan(job, track=False)
+        if plan.errors and not skip_invalid:
+            raise ImportRefused(plan)
+        good = plan.good_rows
+        total = ImportResult(skipped=len(plan.bad_lines))
+        for start in range(0, len(good), CHUNK_ROWS):
+            chunk = replace(plan, rows=good[start : start + CHUNK_ROWS], errors=[])
+            part = import_apply(plan=chunk)
+            total.created += part.created
+            total.updated += part.updated
+            total.unchanged += part.unchanged
+            ImportJob.objects.filter(pk=job.pk).update(rows_done=start + len(chunk.rows), rows_total=len(good))
+    except Exception as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED, notices=[f"The import failed: {exc}"], finished_at=timezone.now()
+        )
+        raise
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.DONE, summary={**job.summary, **total.as_dict()}, finished_at=timezone.now()
+    )

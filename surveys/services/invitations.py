@@ -1,0 +1,169 @@
+"""The invitation state machine after scheduling: dispatch (frequency rules, then the outbox),
+reminders, expiry, bounces and opt-outs. Each step claims its rows so it can run twice safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from surveys.models import Contact, Invitation, OutboxMessage
+from surveys.services.frequency import active_rules, next_send_time, suppression_for
+from surveys.services.outbox import outbox_message_build
+from surveys.services.tokens import token_for
+from surveys.signals import invitation_bounced
+
+DISPATCH_BATCH = 200
+
+
+def _enqueue_send(message_id: int) -> None:
+    from surveys.tasks import outbox_send_task
+
+    transaction.on_commit(lambda: outbox_send_task.delay(message_id))
+
+
+@transaction.atomic
+def invitation_dispatch(*, invitation_id: int, now: dt.datetime | None = None) -> str:
+    """Suppress, defer to the send window, or hand the invitation to the outbox. Returns what happened."""
+    now = now or timezone.now()
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("survey", "contact", "account")
+        .filter(pk=invitation_id, status=Invitation.Status.SCHEDULED, scheduled_for__lte=now)
+        .first()
+    )
+    if invitation is None:
+        return "not due"
+    # Lock the contact too: two invitations for one contact dispatched at once must see each other.
+    Contact.objects.select_for_update().filter(pk=invitation.contact_id).first()
+    rules = active_rules()
+    if now >= invitation.expires_at:
+        Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.EXPIRED)
+        return "expired"
+    suppressed = suppression_for(invitation, now=now, rules=rules)
+    if suppressed:
+        Invitation.objects.filter(pk=invitation.pk).update(
+            status=Invitation.Status.SUPPRESSED, suppressed_by=suppressed.rule, suppression_detail=suppressed.detail
+        )
+        return f"suppressed: {suppressed.rule}"
+    send_at = next_send_time(invitation.contact.time_zone, now=now, rules=rules)
+    if send_at > now:
+        Invitation.objects.filter(pk=invitation.pk).update(scheduled_for=send_at)
+        return "deferred to the send window"
+    message, created = outbox_message_build(invitation=invitation, kind=OutboxMessage.Kind.INVITATION, sequence=0)
+    survey = invitation.survey
+    Invitation.objects.filter(pk=invitation.pk).update(
+        status=Invitation.Status.SENT,
+        sent_at=now,
+        next_reminder_at=now + dt.timedelta(days=survey.reminder_interval_days) if survey.reminder_count else None,
+    )
+    if created:
+        _enqueue_send(message.pk)
+    return "sent"
+
+
+def invitations_dispatch(*, invitation_ids: Iterable[int]) -> dict[str, int]:
+    outcomes: dict[str, int] = {}
+    for invitation_id in invitation_ids:
+        outcome = invitation_dispatch(invitation_id=invitation_id).split(":")[0]
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def invitations_due(*, now: dt.datetime | None = None, limit: int = DISPATCH_BATCH) -> list[int]:
+    now = now or timezone.now()
+    due = Invitation.objects.filter(status=Invitation.Status.SCHEDULED, scheduled_for__lte=now)
+    return list(due.order_by("scheduled_for").values_list("pk", flat=True)[:limit])
+
+
+@transaction.atomic
+def invitation_remind(*, invitation_id: int, now: dt.datetime | None = None) -> bool:
+    """Queue the next reminder if one is due; the conditional update on reminders_sent claims it."""
+    now = now or timezone.now()
+    invitation = (
+        Invitation.objects.select_related("survey", "contact", "account")
+        .filter(pk=invitation_id, status__in=[Invitation.Status.SENT, Invitation.Status.OPENED])
+        .filter(next_reminder_at__lte=now, expires_at__gt=now, contact__opted_out=False)
+        .first()
+    )
+    if invitation is None or invitation.reminders_sent >= invitation.survey.reminder_count:
+        return False
+    if next_send_time(invitation.contact.time_zone, now=now) > now:
+        return False  # outside the send window: the next pass inside it will remind
+    sequence = invitation.reminders_sent + 1
+    more = sequence < invitation.survey.reminder_count
+    claimed = Invitation.objects.filter(pk=invitation.pk, reminders_sent=invitation.reminders_sent).update(
+        reminders_sent=sequence,
+        next_reminder_at=now + dt.timedelta(days=invitation.survey.reminder_interval_days) if more else None,
+    )
+    if not claimed:
+        return False
+    message, created = outbox_message_build(invitation=invitation, kind=OutboxMessage.Kind.REMINDER, sequence=sequence)
+    if created:
+        _enqueue_send(message.pk)
+    return created
+
+
+def reminders_due(*, now: dt.datetime | None = None, limit: int = DISPATCH_BATCH) -> list[int]:
+    now = now or timezone.now()
+    due = Invitation.objects.filter(
+        status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
+        next_reminder_at__lte=now,
+        reminders_sent__lt=F("survey__reminder_count"),
+    )
+    return list(due.order_by("next_reminder_at").values_list("pk", flat=True)[:limit])
+
+
+def invitations_expire(*, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    return Invitation.objects.filter(status__in=Invitation.OPEN_STATUSES, expires_at__lte=now).update(
+        status=Invitation.Status.EXPIRED, next_reminder_at=None
+    )
+
+
+def invitation_mark_opened(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
+        status=Invitation.Status.OPENED, opened_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def contact_opt_out(*, contact_id: int) -> bool:
+    """Opt the contact out of every survey; pending invitations and reminders stop. False if already out."""
+    now = timezone.now()
+    changed = Contact.objects.filter(pk=contact_id, opted_out=False).update(opted_out=True, opted_out_at=now)
+    Invitation.objects.filter(contact_id=contact_id, status=Invitation.Status.SCHEDULED).update(
+        status=Invitation.Status.SUPPRESSED,
+        suppressed_by=Invitation.Suppression.OPTED_OUT,
+        suppression_detail="opted out before sending",
+    )
+    Invitation.objects.filter(contact_id=contact_id).update(next_reminder_at=None)
+    OutboxMessage.objects.filter(invitation__contact_id=contact_id, status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.CANCELLED
+    )
+    return bool(changed)
+
+
+@transaction.atomic
+def email_mark_undeliverable(*, email: str, message_id: str = "") -> int:
+    """A bounce or complaint: the address is undeliverable and its open invitations bounced."""
+    now = timezone.now()
+    contacts = Contact.objects.filter(email__iexact=email)
+    contacts.filter(undeliverable_at__isnull=True).update(undeliverable_at=now)
+    affected = Invitation.objects.filter(contact__in=contacts, status__in=Invitation.OPEN_STATUSES)
+    if message_id:
+        affected = affected.filter(Q(messages__message_id=message_id) | Q(status=Invitation.Status.SCHEDULED))
+    ids = list(affected.values_list("pk", flat=True).distinct())
+    Invitation.objects.filter(pk__in=ids).update(
+        status=Invitation.Status.BOUNCED, bounced_at=now, next_reminder_at=None
+    )
+    for invitation_id in ids:
+        transaction.on_commit(lambda pk=invitation_id: invitation_bounced.send(Invitation, invitation_id=pk))  # type: ignore[misc]
+    return len(ids)
+
+
+def invitation_link_token(invitation: Invitation) -> str:
+    return token_for(invitation.token_nonce)

@@ -1,0 +1,197 @@
+"""Recording what a customer answered: one response per invitation, edited in place until the survey closes.
+
+The invitation row is locked (select_for_update) before the response is read
+or written, so simultaneous submits of one link queue up behind each other and
+the unique invitation → response constraint is never the thing that decides.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from surveys.models import Answer, Invitation, Question, Response, Survey, score_band
+from surveys.services.tokens import token_hash
+from surveys.signals import response_saved
+
+MAX_TEXT = 10_000
+
+
+class Access(enum.Enum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+
+
+class AnswerInvalid(Exception):
+    def __init__(self, errors: dict[int, str]) -> None:
+        super().__init__("; ".join(f"question {k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class AnswerInput:
+    number: int | None = None
+    choices: list[str] = field(default_factory=list)
+    text: str = ""
+
+
+def invitation_for_token(token: str) -> tuple[Access, Invitation | None]:
+    """Look up a link. Unknown and tampered tokens look the same: one indexed lookup of the hash."""
+    if not token or len(token) > 100:
+        return Access.UNKNOWN, None
+    invitation = (
+        Invitation.objects.select_related("survey", "contact", "account")
+        .filter(token_hash=token_hash(token))
+        .exclude(status=Invitation.Status.SUPPRESSED)
+        .first()
+    )
+    if invitation is None:
+        return Access.UNKNOWN, None
+    return invitation_access(invitation), invitation
+
+
+def invitation_access(invitation: Invitation) -> Access:
+    now = timezone.now()
+    survey = invitation.survey
+    if survey.status == Survey.Status.CLOSED or (survey.closes_at and survey.closes_at <= now):
+        return Access.CLOSED
+    answered = invitation.status == Invitation.Status.ANSWERED
+    if not answered and (invitation.expires_at <= now or invitation.status == Invitation.Status.EXPIRED):
+        return Access.EXPIRED
+    return Access.OK
+
+
+def clean_text(value: str) -> str:
+    """Keep what the customer typed, minus characters no database or page can hold (NUL, other controls)."""
+    kept = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return kept.strip()
+
+
+def _validate(question: Question, answer: AnswerInput | None) -> tuple[AnswerInput | None, str | None]:
+    if answer is None or (answer.number is None and not answer.choices and not answer.text.strip()):
+        return None, ("This question needs an answer." if question.required else None)
+    if question.is_score:
+        low, high = question.scale  # type: ignore[misc]
+        if answer.number is None or not low <= answer.number <= high:
+            return None, f"Choose a whole number from {low} to {high}."
+        return AnswerInput(number=answer.number), None
+    if question.kind in {Question.Kind.SINGLE, Question.Kind.MULTIPLE}:
+        unknown = [c for c in answer.choices if c not in question.choices]
+        if unknown or (question.kind == Question.Kind.SINGLE and len(answer.choices) > 1):
+            return None, "Choose from the options shown."
+        return AnswerInput(choices=list(answer.choices)), None
+    text = clean_text(answer.text)
+    if len(text) > MAX_TEXT:
+        return None, f"Please keep your answer under {MAX_TEXT:,} characters (it has {len(text):,})."
+    return AnswerInput(text=text), None
+
+
+def _lock(invitation_id: int) -> Invitation:
+    # of=("self",): lock the invitation only, not the survey, contact and account joined to it.
+    return (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("survey", "contact", "account")
+        .get(pk=invitation_id)
+    )
+
+
+def _response_for(invitation: Invitation) -> tuple[Response, bool]:
+    existing = Response.objects.filter(invitation=invitation).first()
+    if existing:
+        return existing, False
+    return (
+        Response(
+            invitation=invitation,
+            survey=invitation.survey,
+            contact=invitation.contact,
+            account=invitation.account,
+            touchpoint=invitation.survey.touchpoint,
+        ),
+        True,
+    )
+
+
+def _mark_answered(invitation: Invitation) -> None:
+    now = timezone.now()
+    Invitation.objects.filter(pk=invitation.pk).exclude(status=Invitation.Status.ANSWERED).update(
+        status=Invitation.Status.ANSWERED, answered_at=now, opened_at=invitation.opened_at or now, next_reminder_at=None
+    )
+
+
+def _announce(response: Response, created: bool) -> None:
+    from surveys.tasks import response_analyse_task
+
+    # Analysis runs after commit in a worker, never in the customer's request.
+    transaction.on_commit(lambda: response_analyse_task.delay(response.pk))
+    transaction.on_commit(lambda: response_saved.send(Response, response_id=response.pk, created=created))
+
+
+@transaction.atomic
+def response_record_score(*, invitation_id: int, score: int) -> Response:
+    """A one-click score from the email: recorded at once, the customer may add the rest on the page."""
+    invitation = _lock(invitation_id)
+    if invitation_access(invitation) is not Access.OK:
+        raise AnswerInvalid({0: "This survey can no longer be answered."})
+    first = invitation.survey.questions.order_by("position", "pk").first()
+    if first is None or not first.is_score:
+        raise AnswerInvalid({0: "This survey does not start with a score."})
+    cleaned, error = _validate(first, AnswerInput(number=score))
+    if error or cleaned is None:
+        raise AnswerInvalid({first.pk: error or "Choose a score."})
+    response, created = _response_for(invitation)
+    response.score_kind, response.score = first.kind, cleaned.number
+    response.score_band = score_band(first.kind, score)
+    response.edits += 0 if created else 1
+    response.save()
+    Answer.objects.update_or_create(response=response, question=first, defaults={"number": cleaned.number})
+    _mark_answered(invitation)
+    _announce(response, created)
+    return response
+
+
+@transaction.atomic
+def response_submit(*, invitation_id: int, answers: dict[int, AnswerInput], consent: bool) -> Response:
+    """Record the whole form. A second submit edits the same response until the survey closes."""
+    invitation = _lock(invitation_id)
+    if invitation_access(invitation) is not Access.OK:
+        raise AnswerInvalid({0: "This survey can no longer be answered."})
+    questions = list(invitation.survey.questions.order_by("position", "pk"))
+    cleaned: dict[int, AnswerInput] = {}
+    errors: dict[int, str] = {}
+    for question in questions:
+        value, error = _validate(question, answers.get(question.pk))
+        if error:
+            errors[question.pk] = error
+        elif value is not None:
+            cleaned[question.pk] = value
+    if errors:
+        raise AnswerInvalid(errors)
+    response, created = _response_for(invitation)
+    first_score = next((q for q in questions if q.is_score and q.pk in cleaned), None)
+    first_text = next((q for q in questions if q.kind == Question.Kind.TEXT and q.pk in cleaned), None)
+    response.score_kind = first_score.kind if first_score else ""
+    response.score = cleaned[first_score.pk].number if first_score else None
+    response.score_band = (
+        score_band(first_score.kind, response.score) if first_score and response.score is not None else ""
+    )  # type: ignore[arg-type]
+    response.comment = cleaned[first_text.pk].text if first_text else ""
+    response.consent_to_attribution = consent
+    response.edits += 0 if created or not response.submitted else 1
+    response.submitted = True
+    response.save()
+    Answer.objects.filter(response=response).exclude(question_id__in=cleaned).delete()
+    for question_id, value in cleaned.items():
+        Answer.objects.update_or_create(
+            response=response,
+            question_id=question_id,
+            defaults={"number": value.number, "choices": value.choices, "text": value.text},
+        )
+    _mark_answered(invitation)
+    _announce(response, created)
+    return response

@@ -1,0 +1,71 @@
+"""Thin Celery wrappers around surveys services. Each takes ids and is safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from surveys.services import invitations as invitation_services
+from surveys.services.analysis import response_analyse, responses_awaiting_analysis
+from surveys.services.import_jobs import import_job_check, import_job_run
+from surveys.services.outbox import outbox_send, outbox_stale
+
+# Every task: late ack (redelivered if the worker dies), retries with exponential back-off and jitter.
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5, time_limit=600, soft_time_limit=570
+)
+def import_job_check_task(job_id: int) -> None:
+    import_job_check(job_id=job_id)
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1750)
+def import_job_run_task(job_id: int) -> None:
+    import_job_run(job_id=job_id)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5, time_limit=120, soft_time_limit=110
+)
+def invitations_dispatch_task(invitation_ids: list[int]) -> dict[str, int]:
+    return invitation_services.invitations_dispatch(invitation_ids=invitation_ids)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8, time_limit=60, soft_time_limit=50
+)
+def outbox_send_task(message_id: int) -> bool:
+    return outbox_send(message_id=message_id)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5, time_limit=120, soft_time_limit=110
+)
+def response_analyse_task(response_id: int) -> None:
+    response_analyse(response_id=response_id)
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=110)
+def invitations_sweep_task() -> dict[str, int]:
+    """Beat, every minute: dispatch due invitations, queue reminders, expire old links, and
+    re-enqueue outbox messages and analyses whose task was lost. The database is the source of truth."""
+    due = invitation_services.invitations_due()
+    if due:
+        invitations_dispatch_task.delay(due)
+    reminded = sum(
+        invitation_services.invitation_remind(invitation_id=pk) for pk in invitation_services.reminders_due()
+    )
+    expired = invitation_services.invitations_expire()
+    stale = outbox_stale()
+    for message_id in stale:
+        outbox_send_task.delay(message_id)
+    unanalysed = responses_awaiting_analysis()
+    for response_id in unanalysed:
+        response_analyse_task.delay(response_id)
+    return {
+        "due": len(due),
+        "reminded": reminded,
+        "expired": expired,
+        "resent": len(stale),
+        "analyses": len(unanalysed),
+    }

@@ -1,0 +1,82 @@
+"""Training labels: an imported labelled file, staff corrections in the app, weak labels from scores."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import login
+from surveys.models import LabelledComment, Response, ResponseAnalysis
+from surveys.selectors.analysis import training_examples
+from surveys.services.labels import labels_import, labels_weak_refresh
+from tests.surveys.test_comment_search import respond
+
+pytestmark = pytest.mark.django_db
+
+CSV = (
+    "id,text,sentiment,negative_reason\n1,Lost my bag,negative,Lost Luggage\n2,Great crew,positive,\n"
+    "3,Hmm,negative,Can't Tell\n4,,negative,\n"
+)
+
+
+def test_a_labelled_file_becomes_training_examples_once(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text(CSV)
+    out = io.StringIO()
+    call_command(
+        "import_labelled_comments", str(path), "--theme-column", "negative_reason", stdout=out, stderr=io.StringIO()
+    )
+    assert "3 labelled comments added" in out.getvalue() and "1 blank skipped" in out.getvalue()
+    rows = {c.text: (c.negative, c.theme) for c in LabelledComment.objects.all()}
+    assert rows == {"Lost my bag": (True, "Lost Luggage"), "Great crew": (False, ""), "Hmm": (True, "")}
+    assert labels_import(content=CSV, theme_column="negative_reason").added == 0
+
+
+def test_a_file_without_the_named_columns_is_refused():
+    with pytest.raises(ValueError, match="no column"):
+        labels_import(content="body,label\nx,y\n")
+
+
+def analysed(response, negative):
+    return ResponseAnalysis.objects.create(response=response, negative=negative, analysed_at=timezone.now())
+
+
+def test_a_manager_corrects_a_flag_and_it_becomes_a_label(manager, contact):
+    response = respond(contact, "Fine I guess, the refund came eventually")
+    analysed(response, negative=True)
+    client = login(manager)
+    client.post(reverse("surveys:response_flag", args=[response.pk]), {"negative": "0"})
+    analysis = ResponseAnalysis.objects.get()
+    assert analysis.corrected is False and analysis.corrected_by == manager and not analysis.is_negative
+    label = LabelledComment.objects.get(source="correction")
+    assert (label.text, label.negative) == (response.comment, False)
+    client.post(reverse("surveys:response_flag", args=[response.pk]), {"negative": "1"})
+    assert LabelledComment.objects.get(source="correction").negative is True
+
+
+def test_an_outsider_cannot_correct_someone_elses_response(outsider, contact):
+    response = respond(contact, "meh")
+    analysed(response, negative=True)
+    assert (
+        login(outsider).post(reverse("surveys:response_flag", args=[response.pk]), {"negative": "0"}).status_code == 404
+    )
+    assert ResponseAnalysis.objects.get().corrected is None
+
+
+def test_weak_labels_come_from_clear_scores_and_corrections_win(contact, manager):
+    low = respond(contact, "Terrible, still broken")
+    Response.objects.filter(pk=low.pk).update(score_kind="nps", score=1)
+    high = respond(contact, "Brilliant team")
+    Response.objects.filter(pk=high.pk).update(score_kind="nps", score=10)
+    middle = respond(contact, "ok")
+    Response.objects.filter(pk=middle.pk).update(score_kind="nps", score=7)
+    assert labels_weak_refresh() == 2
+    assert labels_weak_refresh() == 2, "running it again adds nothing"
+    analysed(low, negative=True)
+    from surveys.services.labels import response_flag_correct
+
+    response_flag_correct(response_id=low.pk, negative=False, user=manager)
+    examples = {(e.text, e.source): e.negative for e in training_examples()}
+    assert examples == {("Terrible, still broken", "correction"): False, ("Brilliant team", "weak"): False}

@@ -1,0 +1,108 @@
+"""Every response is analysed after it commits: sentiment, the negative flag with its reason and
+the scorer or model version that decided it, and themes; re-analysis overwrites, never duplicates."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import login
+from surveys.analytics.negative_model import train_negative_model
+from surveys.models import Question, ResponseAnalysis, TextModel
+from surveys.services.analysis import response_analyse, responses_awaiting_analysis
+from surveys.services.events import invitation_build
+from surveys.services.responses import AnswerInput, response_submit
+from surveys.services.text_models import model_dumps
+from tests.factories import QuestionFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def survey():
+    survey = SurveyFactory()
+    QuestionFactory(survey=survey, position=0, kind=Question.Kind.NPS)
+    QuestionFactory(survey=survey, position=1, kind=Question.Kind.TEXT, text="Tell us more")
+    return survey
+
+
+def answer(survey, contact, score, comment, capture):
+    invitation = invitation_build(survey=survey, contact=contact, scheduled_for=timezone.now())
+    invitation.save()
+    nps, text = survey.questions.order_by("position")
+    with capture(execute=True):
+        response = response_submit(
+            invitation_id=invitation.pk,
+            answers={nps.pk: AnswerInput(number=score), text.pk: AnswerInput(text=comment)},
+            consent=False,
+        )
+    return ResponseAnalysis.objects.get(response=response)
+
+
+def test_a_detractor_is_flagged_by_its_score_and_its_words(survey, contact, django_capture_on_commit_callbacks):
+    analysis = answer(
+        survey, contact, 2, "Waited three weeks for a refund, still nothing", django_capture_on_commit_callbacks
+    )
+    assert analysis.negative
+    assert analysis.reason.startswith("detractor score (NPS 2)")
+    assert analysis.model_version.startswith("lexicon:")
+    assert analysis.sentiment < 0
+    assert "Billing" in [theme["name"] for theme in analysis.themes]
+    assert analysis.theme_names.startswith("|") and "|Billing|" in analysis.theme_names
+
+
+def test_a_promoters_mild_grumble_is_not_a_negative_flag(survey, contact, django_capture_on_commit_callbacks):
+    analysis = answer(
+        survey, contact, 9, "Invoices are clear and always on time, no complaints.", django_capture_on_commit_callbacks
+    )
+    assert not analysis.negative
+
+
+def test_a_promoter_score_with_an_angry_comment_is_still_flagged(survey, contact, django_capture_on_commit_callbacks):
+    text = "Honestly the worst support I have ever had, rude and useless, I want to cancel"
+    analysis = answer(survey, contact, 9, text, django_capture_on_commit_callbacks)
+    assert analysis.negative and "text:" in analysis.reason
+
+
+def test_a_score_without_a_comment_is_judged_by_the_score_alone(survey, contact, django_capture_on_commit_callbacks):
+    analysis = answer(survey, contact, 3, "", django_capture_on_commit_callbacks)
+    assert analysis.negative and analysis.model_version == "score only" and analysis.sentiment is None
+
+
+def test_analysing_again_updates_the_same_row(survey, contact, django_capture_on_commit_callbacks):
+    analysis = answer(survey, contact, 8, "Fine overall", django_capture_on_commit_callbacks)
+    response_analyse(response_id=analysis.response_id)
+    assert ResponseAnalysis.objects.count() == 1
+    assert ResponseAnalysis.objects.get().runs == 2
+
+
+def test_an_active_trained_model_decides_the_text_and_names_its_version(
+    survey, contact, django_capture_on_commit_callbacks
+):
+    texts = [f"terrible slow refund never came {i}" for i in range(30)] + [
+        f"great lovely fast helpful {i}" for i in range(30)
+    ]
+    model = train_negative_model(texts, [True] * 30 + [False] * 30, version="neg-test-1", threshold_folds=0)
+    TextModel.objects.create(kind="negative", version="neg-test-1", blob=model_dumps(model), training_size=60)
+    analysis = answer(survey, contact, 7, "the refund never came and it was slow", django_capture_on_commit_callbacks)
+    assert analysis.negative and analysis.model_version == "model:neg-test-1"
+    assert analysis.reason.startswith("text: model p=")
+
+
+def test_responses_whose_analysis_was_lost_are_found_by_the_sweeper(
+    survey, contact, django_capture_on_commit_callbacks
+):
+    analysis = answer(survey, contact, 5, "meh", django_capture_on_commit_callbacks)
+    response = analysis.response
+    analysis.delete()
+    later = timezone.now() + dt.timedelta(minutes=3)
+    assert responses_awaiting_analysis(now=later) == [response.pk]
+    response_analyse(response_id=response.pk)
+    assert responses_awaiting_analysis(now=later) == []
+
+
+def test_the_response_page_shows_which_scorer_flagged_it(survey, contact, manager, django_capture_on_commit_callbacks):
+    analysis = answer(survey, contact, 1, "Awful", django_capture_on_commit_callbacks)
+    page = login(manager).get(reverse("surveys:response_detail", args=[analysis.response_id]))
+    assert b"Flagged by" in page.content and analysis.model_version.encode() in page.content

@@ -1,0 +1,58 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from vocplatform.env import email_settings, env_bool, env_choice, env_int, env_list, env_str, env_url
+
+
+def test_missing_or_blank_variables_take_the_default():
+    assert env_str("X", "fallback", environ={}) == "fallback"
+    assert env_str("X", "fallback", environ={"X": "   "}) == "fallback"
+    assert env_int("X", 7, environ={}) == 7
+
+
+@pytest.mark.parametrize("raw, expected", [("1", True), ("TRUE", True), ("yes", True), ("off", False), ("0", False)])
+def test_booleans_accept_the_usual_spellings(raw, expected):
+    assert env_bool("DEBUGGY", not expected, environ={"DEBUGGY": raw}) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "tru"])
+def test_a_boolean_that_is_not_one_refuses_to_start(raw):
+    with pytest.raises(ImproperlyConfigured, match="DEBUGGY"):
+        env_bool("DEBUGGY", True, environ={"DEBUGGY": raw})
+
+
+@pytest.mark.parametrize("raw", ["ten", "3.5", "0x10"])
+def test_a_whole_number_that_is_not_one_refuses_to_start(raw):
+    with pytest.raises(ImproperlyConfigured, match="PORTS"):
+        env_int("PORTS", 1, environ={"PORTS": raw})
+
+
+def test_whole_numbers_outside_their_bounds_are_refused():
+    with pytest.raises(ImproperlyConfigured, match="below the minimum"):
+        env_int("N", 1, minimum=0, environ={"N": "-1"})
+    with pytest.raises(ImproperlyConfigured, match="above the maximum"):
+        env_int("N", 1, maximum=10, environ={"N": "11"})
+
+
+def test_lists_split_on_commas_and_drop_blanks():
+    assert env_list("HOSTS", [], environ={"HOSTS": "a.example, b.example,,"}) == ["a.example", "b.example"]
+
+
+def test_choices_and_urls_name_what_is_allowed():
+    with pytest.raises(ImproperlyConfigured, match="one of: a, b"):
+        env_choice("MODE", "a", ["a", "b"], environ={"MODE": "c"})
+    with pytest.raises(ImproperlyConfigured, match="postgres://"):
+        env_url("DATABASE_URL", "sqlite://", schemes=["sqlite", "postgres"], environ={"DATABASE_URL": "mysql://x"})
+
+
+def test_email_url_becomes_smtp_settings():
+    config = email_settings("smtp://mailer:s%40cret@smtp.example.com:587?tls=1")
+    assert config["EMAIL_HOST"] == "smtp.example.com"
+    assert config["EMAIL_PORT"] == 587
+    assert config["EMAIL_HOST_PASSWORD"] == "s@cret"
+    assert config["EMAIL_USE_TLS"] is True
+
+
+def test_an_unknown_email_scheme_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        email_settings("carrier-pigeon://loft")

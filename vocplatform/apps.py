@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VocplatformConfig(AppConfig):
+    name = "vocplatform"
+    verbose_name = "Staff and teams"

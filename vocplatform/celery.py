@@ -1,0 +1,44 @@
+"""Celery wiring: JSON only, late acknowledgement, redelivery of a killed worker's task.
+
+Celery's defaults lose the task of a worker process that is SIGKILLed; with
+acks_late and task_reject_on_worker_lost the broker redelivers it, so every
+task in this project must be safe to run twice (see STYLE.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vocplatform.settings")
+
+app = Celery("vocplatform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    task_time_limit=300,
+    task_soft_time_limit=270,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    enable_utc=True,
+)
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "vocplatform.tasks.heartbeat", "schedule": 30.0, "args": ["beat"]},
+    "invitations-sweep": {"task": "surveys.tasks.invitations_sweep_task", "schedule": 60.0},
+}
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _configure_beat(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule["heartbeat"]["schedule"] = float(settings.HEARTBEAT_SECONDS)
+    sender.conf.beat_schedule["invitations-sweep"]["schedule"] = float(settings.SWEEP_SECONDS)
