@@ -4,12 +4,20 @@ with its own supervisor."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.test import Client
 
 from tests.factories import AccountFactory, ContactFactory, TeamFactory, UserFactory
 from vocplatform.models import Team, User
 
+SEEDING_MIGRATIONS = [
+    "surveys.migrations.0002_default_revenue_bands",
+    "surveys.migrations.0003_default_frequency_rules",
+    "surveys.migrations.0007_default_cx_terms_and_themes",
+    "loops.migrations.0002_defaults",
+]
 PASSWORD = "correct horse battery staple"  # noqa: S105 - the test cast's password
 
 
@@ -19,6 +27,20 @@ def _isolated_outbox(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EML_OUTBOX_DIR = tmp_path / "outbox"
     settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def seeded_defaults(transactional_db) -> None:  # type: ignore[no-untyped-def]
+    """The rows the data migrations seed (alert rules, SLA policies, frequency rules, themes…).
+    A transactional test's flush removes them for the transactional tests that follow; this puts
+    them back by running the same seeding functions (each adds only what is missing)."""
+    from django.apps import apps
+
+    for module in SEEDING_MIGRATIONS:
+        for name in ("seed", "create_rules", "create_bands"):
+            function = getattr(importlib.import_module(module), name, None)
+            if function is not None:
+                function(apps, None)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vocplatform.settings")
 
@@ -32,6 +33,9 @@ app.conf.update(
 app.conf.beat_schedule = {
     "heartbeat": {"task": "vocplatform.tasks.heartbeat", "schedule": 30.0, "args": ["beat"]},
     "invitations-sweep": {"task": "surveys.tasks.invitations_sweep_task", "schedule": 60.0},
+    "loops-sweep": {"task": "loops.tasks.loops_sweep_task", "schedule": 60.0},
+    "loops-escalation": {"task": "loops.tasks.escalations_run_task", "schedule": 300.0},
+    "notifications-digest": {"task": "loops.tasks.notifications_digest_task", "schedule": crontab(hour=7, minute=0)},
 }
 app.autodiscover_tasks()
 
@@ -42,3 +46,6 @@ def _configure_beat(sender: Celery, **kwargs: object) -> None:
 
     sender.conf.beat_schedule["heartbeat"]["schedule"] = float(settings.HEARTBEAT_SECONDS)
     sender.conf.beat_schedule["invitations-sweep"]["schedule"] = float(settings.SWEEP_SECONDS)
+    sender.conf.beat_schedule["loops-sweep"]["schedule"] = float(settings.SWEEP_SECONDS)
+    sender.conf.beat_schedule["loops-escalation"]["schedule"] = float(settings.ESCALATION_SECONDS)
+    sender.conf.beat_schedule["notifications-digest"]["schedule"] = crontab(hour=settings.DIGEST_HOUR_UTC, minute=0)

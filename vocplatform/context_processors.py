@@ -13,4 +13,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_staff": staff,
         "nav_admin": staff and user.is_cx_admin,  # type: ignore[union-attr]
+        "nav_reviewer": staff and (user.is_cx_admin or user.is_supervisor),  # type: ignore[union-attr]
     }

@@ -200,3 +200,5 @@ LOGGING = {
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "vocdemo-2026")
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120, minimum=1)
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 60, minimum=1)
+ESCALATION_SECONDS = env_int("ESCALATION_SECONDS", 300, minimum=10)
+DIGEST_HOUR_UTC = env_int("DIGEST_HOUR_UTC", 7, minimum=0, maximum=23)

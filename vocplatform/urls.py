@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("status/", views.status, name="status"),
     path("auth/", include("django.contrib.auth.urls")),
+    path("crm/loops/", include("loops.urls")),
     path("crm/", include("surveys.urls")),
     path("s/", include("surveys.public_urls")),
     path("api/v1/", include("vocplatform.api_urls")),

@@ -60,6 +60,13 @@ class Survey(models.Model):
         default=90, help_text=_("A contact is asked this survey again only after this many days.")
     )
     closes_at = models.DateTimeField(null=True, blank=True, help_text=_("After this, answers can no longer change."))
+    respects_contact_gap = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Off for loop follow-ups: they continue a conversation the customer started. Opt-outs, churn, "
+            "the per-survey gap, the account cap and send windows still apply."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

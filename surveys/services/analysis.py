@@ -73,24 +73,30 @@ def _store(response: Response, verdict: Verdict, now: dt.datetime) -> ResponseAn
 
 
 @transaction.atomic
-def response_analyse(*, response_id: int, models: TextModels | None = None) -> ResponseAnalysis | None:
-    """Analyse one response (again). Safe to run twice: it overwrites the same row."""
+def response_analyse(
+    *, response_id: int, models: TextModels | None = None, announce: bool = True
+) -> ResponseAnalysis | None:
+    """Analyse one response (again). Safe to run twice: it overwrites the same row. `announce=False`
+    is for loaders that act on the verdicts themselves (the demo), so no task is queued per response."""
     response = Response.objects.select_for_update().filter(pk=response_id).first()
     if response is None:
         return None
     models = models or text_models.loaded(lexicon=cx_lexicon(), themes=active_themes())
     analysis = _store(response, verdict_for(response, models), timezone.now())
-    transaction.on_commit(lambda: response_analysed.send(Response, response_id=response_id))
+    if announce:
+        transaction.on_commit(lambda: response_analysed.send(Response, response_id=response_id))
     return analysis
 
 
-def responses_reanalyse(*, response_ids: Iterable[int], progress: Callable[[int, int], None] | None = None) -> int:
+def responses_reanalyse(
+    *, response_ids: Iterable[int], progress: Callable[[int, int], None] | None = None, announce: bool = True
+) -> int:
     """Re-analyse many responses after a model or the lexicon changed, loading the models once."""
     ids = list(response_ids)
     models = text_models.loaded(lexicon=cx_lexicon(), themes=active_themes())
     for start in range(0, len(ids), BATCH):
         for response_id in ids[start : start + BATCH]:
-            response_analyse(response_id=response_id, models=models)
+            response_analyse(response_id=response_id, models=models, announce=announce)
         if progress:
             progress(min(start + BATCH, len(ids)), len(ids))
     return len(ids)

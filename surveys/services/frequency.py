@@ -53,7 +53,11 @@ def suppression_for(
     if contact.undeliverable_at:
         return Suppressed(Invitation.Suppression.UNDELIVERABLE, f"bounced on {contact.undeliverable_at:%Y-%m-%d}")
     gap = rules.get(FrequencyRule.Kind.CONTACT_GAP)
-    if gap and Invitation.objects.filter(_recent(invitation, gap.days, now), contact=contact).exists():
+    if (
+        gap
+        and survey.respects_contact_gap
+        and Invitation.objects.filter(_recent(invitation, gap.days, now), contact=contact).exists()
+    ):
         return Suppressed(Invitation.Suppression.CONTACT_GAP, f"asked within the last {gap.days} days")
     if Invitation.objects.filter(
         _recent(invitation, survey.min_gap_days, now), contact=contact, survey=survey

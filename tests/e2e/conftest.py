@@ -12,7 +12,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def site(live_server, transactional_db, settings) -> str:  # type: ignore[no-untyped-def]
+def site(live_server, transactional_db, seeded_defaults, settings) -> str:  # type: ignore[no-untyped-def]
     """The live server's base URL; emails link to it and are kept in django.core.mail.outbox."""
     settings.SITE_URL = live_server.url
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

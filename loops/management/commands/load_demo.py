@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from loops.demo.history import demo_loops_load
 from surveys.demo.organisation import SEED, STAFF, demo_load
 from surveys.demo.season import demo_season_load
 from surveys.models import Response
@@ -16,8 +17,9 @@ from vocplatform.progress import progress_bar
 
 class Command(BaseCommand):
     help = (
-        "Create the demo organisation: teams, staff, accounts, contacts, surveys and a season of "
-        "invitations and responses. Safe to run again: adds only what is missing."
+        "Create the demo organisation: teams, staff, accounts, contacts, surveys, a season of "
+        "invitations and responses, and the loops they opened with their history. "
+        "Safe to run again: adds only what is missing."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -28,12 +30,16 @@ class Command(BaseCommand):
             season = demo_season_load(rng=random.Random(SEED + 1), now=timezone.now(), progress=progress)
         waiting = list(Response.objects.filter(analysis__isnull=True).values_list("pk", flat=True))
         with progress_bar(self.stderr, desc="analysing comments", unit="resp", verbosity=verbosity) as progress:
-            responses_reanalyse(response_ids=waiting, progress=progress)
+            # announce=False: the loops step below applies the alert rules itself, at each answer's own time.
+            responses_reanalyse(response_ids=waiting, progress=progress, announce=False)
+        with progress_bar(self.stderr, desc="demo loops", unit="resp", verbosity=verbosity) as progress:
+            loops = demo_loops_load(rng=random.Random(SEED + 2), now=timezone.now(), progress=progress)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organisation ready: {summary.users} users, {summary.accounts} accounts, "
                 f"{summary.contacts} contacts, {season['surveys']} surveys, {season['invitations']} invitations, "
-                f"{season['responses']} responses added."
+                f"{season['responses']} responses, {loops['loops']} loops ({loops['closed']} closed, "
+                f"{loops['followups']} follow-ups answered) added."
             )
         )
         if verbosity > 0:

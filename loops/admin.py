@@ -1,0 +1,111 @@
+"""Where admins edit what closing the loop runs on: alert rules, SLA policies, calendars and
+holidays, escalation levels, root causes. Loops themselves are worked in the staff app."""
+
+from django.contrib import admin
+
+from loops.models import (
+    AlertRule,
+    EscalationLevel,
+    Holiday,
+    Loop,
+    LoopEvent,
+    PolicyOverride,
+    RootCause,
+    SlaPolicy,
+    WorkCalendar,
+)
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "position", "active", "action", "priority", "sla_policy")
+    list_editable = ("position", "active")
+    filter_horizontal = ("extra_recipients",)
+    fieldsets = (
+        (None, {"fields": ("name", "active", "position")}),
+        (
+            "Conditions (all that are filled must hold)",
+            {
+                "fields": (
+                    "score_bands",
+                    "negative_flag",
+                    "themes",
+                    "keywords",
+                    "segments",
+                    "min_revenue",
+                    "touchpoints",
+                )
+            },
+        ),
+        (
+            "Action",
+            {
+                "fields": (
+                    "action",
+                    "priority",
+                    "sla_policy",
+                    "fallback_team",
+                    "followup_survey",
+                    "notify_owner",
+                    "extra_recipients",
+                )
+            },
+        ),
+    )
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(WorkCalendar)
+class WorkCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "workdays", "day_start", "day_end")
+    inlines = [HolidayInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "first_contact_hours", "resolution_hours", "counting", "calendar", "warn_hours")
+
+
+@admin.register(EscalationLevel)
+class EscalationLevelAdmin(admin.ModelAdmin):
+    list_display = ("level", "delay_hours", "recipient", "user")
+
+
+@admin.register(RootCause)
+class RootCauseAdmin(admin.ModelAdmin):
+    list_display = ("name", "description", "active")
+    list_editable = ("active",)
+
+
+class LoopEventInline(admin.TabularInline):
+    model = LoopEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "actor", "action", "field", "before", "after")
+
+
+@admin.register(Loop)
+class LoopAdmin(admin.ModelAdmin):
+    """Read-only here: changes go through the staff app, which records them and enforces the rules."""
+
+    list_display = ("pk", "account", "owner", "status", "priority", "first_contact_due_at", "escalation_level")
+    list_filter = ("status", "priority", "escalation_level")
+    search_fields = ("account__name",)
+    inlines = [LoopEventInline]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(PolicyOverride)
+class PolicyOverrideAdmin(admin.ModelAdmin):
+    list_display = ("at", "kind", "actor", "loop", "reviewed_by")
+    list_filter = ("kind",)
+    readonly_fields = ("loop", "kind", "actor", "reason", "detail", "at", "reviewed_by", "reviewed_at")

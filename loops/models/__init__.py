@@ -1,0 +1,41 @@
+from loops.models.cases import (
+    AlertCheck,
+    Escalation,
+    Loop,
+    LoopEvent,
+    Note,
+    Notification,
+    NotificationSettings,
+    PlanStep,
+    PolicyOverride,
+)
+from loops.models.config import (
+    PRIORITY_RANK,
+    AlertRule,
+    EscalationLevel,
+    Holiday,
+    Priority,
+    RootCause,
+    SlaPolicy,
+    WorkCalendar,
+)
+
+__all__ = [
+    "PRIORITY_RANK",
+    "AlertCheck",
+    "AlertRule",
+    "Escalation",
+    "EscalationLevel",
+    "Holiday",
+    "Loop",
+    "LoopEvent",
+    "Note",
+    "Notification",
+    "NotificationSettings",
+    "PlanStep",
+    "PolicyOverride",
+    "Priority",
+    "RootCause",
+    "SlaPolicy",
+    "WorkCalendar",
+]

@@ -1,0 +1,140 @@
+"""The escalation pass, run by Celery beat: reminders before a deadline, escalations after it,
+and overdue plan steps, all set-based.
+
+Each kind of fact is one `INSERT … SELECT … ON CONFLICT DO NOTHING`: the candidates are
+chosen by the database from stored deadlines, and the unique constraints (one escalation
+per loop, stage and level; one notification per escalation or per overdue step) make a
+second pass, or two workers at once, insert nothing new. The number of queries depends on
+the number of configured escalation levels, never on the number of loops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection, models, transaction
+from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Left
+from django.utils import timezone
+
+from loops.models import Escalation, EscalationLevel, Loop, Notification, PlanStep
+
+STAGES: dict[str, str] = {
+    Escalation.Stage.FIRST_CONTACT: "first-contact",
+    Escalation.Stage.RESOLUTION: "resolution",
+}
+
+
+@dataclass
+class PassResult:
+    reminders: int = 0
+    escalations: int = 0
+    notifications: int = 0
+    overdue_steps: int = 0
+    by_level: dict[int, int] = field(default_factory=dict)
+
+
+def _insert_select(model: type[models.Model], columns: list[str], queryset: QuerySet) -> int:  # type: ignore[type-arg]
+    """INSERT the rows a values_list of annotations selects, skipping any that break a unique constraint."""
+    sql, params = queryset.query.sql_with_params()
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({quoted}) {sql} ON CONFLICT DO NOTHING", params)
+        return max(cursor.rowcount, 0)
+
+
+def _pending(stage: str) -> Q:
+    if stage == Escalation.Stage.FIRST_CONTACT:
+        return Q(first_contact_at__isnull=True, first_contact_sla_waived=False, status__in=Loop.OPEN_STATUSES)
+    return Q(resolution_sla_waived=False, status__in=Loop.OPEN_STATUSES)
+
+
+def _escalate(stage: str, level: int, threshold: Q, recipient: models.Expression | F, now: dt.datetime) -> int:
+    candidates = (
+        Loop.objects.filter(_pending(stage), threshold, waiting_since__isnull=True)
+        .annotate(
+            c_loop=F("pk"),
+            c_stage=Value(stage, output_field=CharField()),
+            c_level=Value(level, output_field=IntegerField()),
+            c_cycle=F("reopened_count"),
+            c_recipient=recipient,
+            c_at=Value(now, output_field=models.DateTimeField()),
+        )
+        .filter(c_recipient__isnull=False)
+        .order_by()
+        .values_list("c_loop", "c_stage", "c_level", "c_cycle", "c_recipient", "c_at")
+    )
+    return _insert_select(Escalation, ["loop_id", "stage", "level", "cycle", "recipient_id", "at"], candidates)
+
+
+def _notify_escalations(stage: str, level: int, now: dt.datetime) -> int:
+    what = STAGES[stage]
+    prefix = f"Reminder: {what} SLA due soon for " if level == 0 else f"Escalation L{level}: {what} SLA breached for "
+    rows = (
+        Escalation.objects.filter(stage=stage, level=level, notification__isnull=True)
+        .annotate(
+            c_recipient=F("recipient_id"),
+            c_loop=F("loop_id"),
+            c_escalation=F("pk"),
+            c_key=Concat(Value("esc:"), Cast("pk", CharField()), output_field=CharField()),
+            c_kind=Value("reminder" if level == 0 else "escalation", output_field=CharField()),
+            c_text=Left(Concat(Value(prefix), F("loop__account__name"), output_field=CharField()), 300),
+            c_created=Value(now, output_field=models.DateTimeField()),
+        )
+        .order_by()
+        .values_list("c_recipient", "c_loop", "c_escalation", "c_key", "c_kind", "c_text", "c_created")
+    )
+    columns = ["recipient_id", "loop_id", "escalation_id", "key", "kind", "text", "created_at"]
+    return _insert_select(Notification, columns, rows)
+
+
+def _notify_overdue_steps(today: dt.date, now: dt.datetime) -> int:
+    rows = (
+        PlanStep.objects.filter(due_on__lt=today, loop__status__in=Loop.OPEN_STATUSES)
+        .exclude(status=PlanStep.Status.DONE)
+        .annotate(
+            c_recipient=F("owner_id"),
+            c_loop=F("loop_id"),
+            c_key=Concat(Value("step-overdue:"), Cast("pk", CharField()), output_field=CharField()),
+            c_kind=Value("step_overdue", output_field=CharField()),
+            c_text=Left(Concat(Value("Overdue plan step: "), F("description"), output_field=CharField()), 300),
+            c_created=Value(now, output_field=models.DateTimeField()),
+        )
+        .order_by()
+        .values_list("c_recipient", "c_loop", "c_key", "c_kind", "c_text", "c_created")
+    )
+    return _insert_select(Notification, ["recipient_id", "loop_id", "key", "kind", "text", "created_at"], rows)
+
+
+def _threshold(stage: str, field_name: str, at: dt.datetime) -> Q:
+    column = "first_contact" if stage == Escalation.Stage.FIRST_CONTACT else "resolution"
+    return Q(**{f"{column}_{field_name}__lte": at})
+
+
+def escalations_run(*, now: dt.datetime | None = None, today: dt.date | None = None) -> PassResult:
+    """One escalation pass. Safe to run any number of times, concurrently."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    levels = list(EscalationLevel.objects.order_by("level"))
+    supervisor = Coalesce(F("owner__team__supervisor_id"), F("queue_team__supervisor_id"))
+    result = PassResult()
+    with transaction.atomic():
+        for stage in STAGES:
+            result.reminders += _escalate(stage, 0, _threshold(stage, "warn_at", now), F("owner_id"), now)
+            result.notifications += _notify_escalations(stage, 0, now)
+            for level in levels:
+                recipient = Value(level.user_id) if level.recipient == EscalationLevel.Recipient.USER else supervisor
+                due_before = now - dt.timedelta(hours=level.delay_hours)
+                added = _escalate(stage, level.level, _threshold(stage, "due_at", due_before), recipient, now)
+                result.escalations += added
+                result.by_level[level.level] = result.by_level.get(level.level, 0) + added
+                result.notifications += _notify_escalations(stage, level.level, now)
+        for level in levels:
+            Loop.objects.filter(
+                escalations__level=level.level, escalations__cycle=F("reopened_count"), escalation_level__lt=level.level
+            ).update(escalation_level=level.level)
+        result.overdue_steps = _notify_overdue_steps(today, now)
+        result.notifications += result.overdue_steps
+    return result

@@ -1,0 +1,62 @@
+"""Thin Celery wrappers around loops services. Each takes ids and is safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from loops.services.alerts import response_alert
+from loops.services.escalation import escalations_run
+from loops.services.followup import followup_record
+from loops.services.notifications import notifications_digest_send, notifications_email_pending
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5, time_limit=120, soft_time_limit=110
+)
+def response_alert_task(response_id: int) -> int | None:
+    loop = response_alert(response_id=response_id)
+    return loop.pk if loop else None
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5, time_limit=120, soft_time_limit=110
+)
+def followup_record_task(response_id: int) -> None:
+    followup_record(response_id=response_id)
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=570)
+def escalations_run_task() -> dict[str, int]:
+    """Beat: reminders, escalations and overdue plan steps. Runs twice or in parallel without harm."""
+    result = escalations_run()
+    return {
+        "reminders": result.reminders,
+        "escalations": result.escalations,
+        "notifications": result.notifications,
+        "overdue_steps": result.overdue_steps,
+    }
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5, time_limit=300, soft_time_limit=280
+)
+def notifications_email_task() -> int:
+    return notifications_email_pending()
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=570)
+def notifications_digest_task() -> int:
+    return notifications_digest_send()
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=110)
+def loops_sweep_task() -> int:
+    """Beat: re-apply alert rules to recently analysed responses whose alert task the broker lost,
+    and email the notifications waiting to go out."""
+    from loops.services.alerts import responses_awaiting_alert
+
+    pending = responses_awaiting_alert()
+    for response_id in pending:
+        response_alert_task.delay(response_id)
+    notifications_email_task.delay()
+    return len(pending)

@@ -1,0 +1,168 @@
+"""The loop page and its actions. Each action validates a form, calls one service, and goes back
+to the page; a refused action re-renders the page with the form's errors (status 400)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from loops import forms as loop_forms
+from loops.models import Loop
+from loops.selectors.cases import loop_get, loop_timeline, step_get
+from loops.services import cases
+from loops.services.followup import followup_survey_for
+from vocplatform.models import User
+from vocplatform.permissions import staff_required
+
+FORMS: dict[str, type[forms.Form]] = {
+    "contact": loop_forms.ContactForm,
+    "status": loop_forms.StatusForm,
+    "pause": loop_forms.PauseForm,
+    "resume": forms.Form,
+    "details": loop_forms.DetailsForm,
+    "waive": loop_forms.WaiveForm,
+    "reassign": loop_forms.ReassignForm,
+    "close": loop_forms.CloseForm,
+    "reopen": loop_forms.ReopenForm,
+    "note": loop_forms.NoteForm,
+    "step": loop_forms.StepForm,
+}
+
+
+def _details_initial(loop: Loop) -> dict[str, Any]:
+    return {
+        "priority": loop.priority,
+        "reason_for_engagement": loop.reason_for_engagement,
+        "effort_hours": loop.effort_hours,
+        "expenses": loop.expenses,
+        "root_causes": list(loop.root_causes.all()),
+    }
+
+
+def _page(
+    request: HttpRequest, loop: Loop, bound: dict[str, forms.Form] | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    built = {name: form_class() for name, form_class in FORMS.items()}
+    built["details"] = loop_forms.DetailsForm(initial=_details_initial(loop))
+    built["reassign"] = loop_forms.ReassignForm(initial={"owner": loop.owner_id})
+    built["step"] = loop_forms.StepForm(initial={"owner": user.pk, "due_on": timezone.localdate()})
+    built.update(bound or {})
+    context = {
+        "loop": loop,
+        "forms": built,
+        "timeline": loop_timeline(loop=loop),
+        "now": timezone.now(),
+        "today": timezone.localdate(),
+        "can_reassign": user.is_cx_admin or user.is_supervisor or loop.owner_id == user.pk,
+        "watching": any(w.pk == user.pk for w in loop.watchers.all()),
+        "followup_available": followup_survey_for(loop) is not None,
+        "step_statuses": loop.steps.model.Status.choices,
+    }
+    return render(request, "loops/loop_detail.html", context, status=status)
+
+
+@staff_required
+def loop_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, loop_get(viewer=request.user, pk=pk))
+
+
+def _run(request: HttpRequest, loop: Loop, data: dict[str, Any], user: User, action: str) -> str:
+    """Call the service behind one action; returns the message to show."""
+    actions: dict[str, Callable[[], object]] = {
+        "contact": lambda: cases.loop_log_contact(
+            loop_id=loop.pk, actor=user, channel=data["channel"], text=data["text"]
+        ),
+        "status": lambda: cases.loop_set_status(loop_id=loop.pk, actor=user, status=data["status"]),
+        "pause": lambda: cases.loop_pause(loop_id=loop.pk, actor=user, reason=data["reason"]),
+        "resume": lambda: cases.loop_resume(loop_id=loop.pk, actor=user),
+        "details": lambda: cases.loop_update(loop_id=loop.pk, actor=user, **data),
+        "waive": lambda: cases.loop_waive_sla(loop_id=loop.pk, actor=user, stage=data["stage"], reason=data["reason"]),
+        "reassign": lambda: cases.loop_reassign(
+            loop_id=loop.pk, actor=user, owner=data["owner"], reason=data["reason"]
+        ),
+        "close": lambda: cases.loop_close(
+            loop_id=loop.pk,
+            actor=user,
+            resolution_summary=data["resolution_summary"],
+            root_causes=data["root_causes"],
+            reason_without_contact=data["reason"],
+            send_followup=data["send_followup"],
+        ),
+        "reopen": lambda: cases.loop_reopen(loop_id=loop.pk, actor=user, reason=data["reason"]),
+        "note": lambda: cases.note_add(loop_id=loop.pk, actor=user, text=data["text"]),
+        "step": lambda: cases.step_add(
+            loop_id=loop.pk, actor=user, description=data["description"], owner=data["owner"], due_on=data["due_on"]
+        ),
+    }
+    actions[action]()
+    return {
+        "contact": _("Contact logged."),
+        "close": _("Loop closed."),
+        "reopen": _("Loop reopened."),
+        "step": _("Plan step added."),
+        "reassign": _("Loop reassigned."),
+        "note": _("Note added."),
+    }.get(action, _("Saved."))
+
+
+@staff_required
+@require_POST
+def loop_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in FORMS:
+        raise Http404
+    loop = loop_get(viewer=request.user, pk=pk)
+    user = request.user
+    assert isinstance(user, User)
+    if action == "reassign" and not (user.is_cx_admin or user.is_supervisor or loop.owner_id == user.pk):
+        raise Http404
+    form = FORMS[action](request.POST)
+    if form.is_valid():
+        try:
+            message = _run(request, loop, form.cleaned_data, user, action)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, message)
+            return redirect("loops:loop_detail", pk=loop.pk)
+    messages.error(request, _("That did not work; see the form below."))
+    return _page(request, loop_get(viewer=request.user, pk=pk), {action: form}, status=400)
+
+
+@staff_required
+@require_POST
+def loop_watch(request: HttpRequest, pk: int) -> HttpResponse:
+    loop = loop_get(viewer=request.user, pk=pk)
+    user = request.user
+    assert isinstance(user, User)
+    watching = cases.loop_watch(loop_id=loop.pk, actor=user, watch=request.POST.get("watch") == "1")
+    messages.success(request, _("You are watching this loop.") if watching else _("You no longer watch this loop."))
+    return redirect("loops:loop_detail", pk=loop.pk)
+
+
+@staff_required
+@require_POST
+def step_update(request: HttpRequest, pk: int) -> HttpResponse:
+    step = step_get(viewer=request.user, pk=pk)
+    user = request.user
+    assert isinstance(user, User)
+    form = loop_forms.StepUpdateForm(request.POST)
+    if form.is_valid():
+        cases.step_update(
+            step_id=step.pk, actor=user, status=form.cleaned_data["status"] or None, due_on=form.cleaned_data["due_on"]
+        )
+        messages.success(request, _("Plan step updated."))
+    else:
+        messages.error(request, _("Choose a valid status and date."))
+    return redirect("loops:loop_detail", pk=step.loop_id)
