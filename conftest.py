@@ -17,6 +17,7 @@ SEEDING_MIGRATIONS = [
     "surveys.migrations.0003_default_frequency_rules",
     "surveys.migrations.0007_default_cx_terms_and_themes",
     "loops.migrations.0002_defaults",
+    "loops.migrations.0004_default_health",
 ]
 PASSWORD = "correct horse battery staple"  # noqa: S105 - the test cast's password
 

@@ -1,11 +1,14 @@
 """Where admins edit what closing the loop runs on: alert rules, SLA policies, calendars and
-holidays, escalation levels, root causes. Loops themselves are worked in the staff app."""
+holidays, escalation levels, root causes, health components and bands. Loops themselves are worked in the staff app."""
 
 from django.contrib import admin
 
 from loops.models import (
     AlertRule,
+    ChurnModelVersion,
     EscalationLevel,
+    HealthComponent,
+    HealthSettings,
     Holiday,
     Loop,
     LoopEvent,
@@ -109,3 +112,22 @@ class PolicyOverrideAdmin(admin.ModelAdmin):
     list_display = ("at", "kind", "actor", "loop", "reviewed_by")
     list_filter = ("kind",)
     readonly_fields = ("loop", "kind", "actor", "reason", "detail", "at", "reviewed_by", "reviewed_at")
+
+
+@admin.register(HealthComponent)
+class HealthComponentAdmin(admin.ModelAdmin):
+    list_display = ("label", "key", "kind", "weight", "active", "attribute", "zero_at", "hundred_at")
+    list_editable = ("weight", "active")
+
+
+@admin.register(HealthSettings)
+class HealthSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "red_below", "green_from")
+
+
+@admin.register(ChurnModelVersion)
+class ChurnModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("version", "active", "created_at")
+    list_editable = ("active",)
+    exclude = ("blob",)
+    readonly_fields = ("version", "report", "features", "created_at")

@@ -59,4 +59,30 @@ def loops_sweep_task() -> int:
     for response_id in pending:
         response_alert_task.delay(response_id)
     notifications_email_task.delay()
+    health_recompute_dirty_task.delay()
     return len(pending)
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+def health_recompute_dirty_task() -> int:
+    """Accounts whose responses or loops changed: health now, churn risk with it."""
+    from loops.models import HealthDirty
+    from loops.services.churn import churn_score
+    from loops.services.health import health_recompute_dirty
+
+    ids = list(HealthDirty.objects.values_list("account_id", flat=True)[:2000])
+    done = health_recompute_dirty()
+    if ids:
+        churn_score(account_ids=ids)
+    return done
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1750)
+def health_nightly_task() -> int:
+    """Beat, nightly: every account's snapshot (set-based), then every current account's churn risk."""
+    from loops.services.churn import churn_score
+    from loops.services.health import health_recompute
+
+    done = health_recompute()
+    churn_score()
+    return done

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from loops.views import detail, notifications, queue
+from loops.views import detail, health, notifications, queue
 
 app_name = "loops"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("steps/<int:pk>/", detail.step_update, name="step_update"),
     path("overrides/", notifications.override_index, name="override_list"),
     path("overrides/<int:pk>/review/", notifications.override_review, name="override_review"),
+    path("health/", health.health_index, name="health_list"),
+    path("health/<int:pk>/", health.account_health, name="account_health"),
+    path("health/<int:pk>/recompute/", health.account_health_recompute, name="account_health_recompute"),
     path("notifications/", notifications.notification_index, name="notification_list"),
     path("notifications/read/", notifications.notification_read, name="notification_read"),
 ]

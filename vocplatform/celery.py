@@ -35,6 +35,7 @@ app.conf.beat_schedule = {
     "invitations-sweep": {"task": "surveys.tasks.invitations_sweep_task", "schedule": 60.0},
     "loops-sweep": {"task": "loops.tasks.loops_sweep_task", "schedule": 60.0},
     "loops-escalation": {"task": "loops.tasks.escalations_run_task", "schedule": 300.0},
+    "health-nightly": {"task": "loops.tasks.health_nightly_task", "schedule": crontab(hour=2, minute=30)},
     "notifications-digest": {"task": "loops.tasks.notifications_digest_task", "schedule": crontab(hour=7, minute=0)},
 }
 app.autodiscover_tasks()

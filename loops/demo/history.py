@@ -11,11 +11,12 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from loops.models import EscalationLevel, Loop, Notification, RootCause
+from loops.models import EscalationLevel, HealthComponent, Loop, Notification, RootCause
 from loops.services import cases
 from loops.services.alerts import response_alert
 from loops.services.escalation import escalations_run
 from loops.services.followup import followup_record, followup_survey_for
+from loops.services.health import health_recompute
 from surveys.models import Answer, Response
 from surveys.models.surveys import score_band
 from surveys.services.analysis import response_analyse
@@ -200,3 +201,24 @@ def _director_ensure() -> None:
         EscalationLevel.objects.get_or_create(
             level=2, defaults={"delay_hours": 48, "recipient": EscalationLevel.Recipient.USER, "user": admin}
         )
+
+
+def demo_health_load(*, now: dt.datetime, progress: Callable[[int, int], None] | None = None) -> int:
+    """Usage as a health component, and snapshots two months, one month and today, for trends."""
+    HealthComponent.objects.get_or_create(
+        key="weekly-logins",
+        defaults={
+            "label": "Weekly logins",
+            "kind": "attribute",
+            "attribute": "weekly_logins",
+            "weight": 10,
+            "zero_at": 0,
+            "hundred_at": 500,
+        },
+    )
+    days = (60, 30, 0)
+    for done, back in enumerate(days, start=1):
+        health_recompute(now=now - dt.timedelta(days=back))
+        if progress:
+            progress(done, len(days))
+    return len(days)

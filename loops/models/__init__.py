@@ -19,13 +19,27 @@ from loops.models.config import (
     SlaPolicy,
     WorkCalendar,
 )
+from loops.models.health import (
+    AccountRisk,
+    ChurnModelVersion,
+    HealthComponent,
+    HealthDirty,
+    HealthSettings,
+    HealthSnapshot,
+)
 
 __all__ = [
     "PRIORITY_RANK",
+    "AccountRisk",
     "AlertCheck",
     "AlertRule",
+    "ChurnModelVersion",
     "Escalation",
     "EscalationLevel",
+    "HealthComponent",
+    "HealthDirty",
+    "HealthSettings",
+    "HealthSnapshot",
     "Holiday",
     "Loop",
     "LoopEvent",

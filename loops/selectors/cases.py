@@ -174,6 +174,16 @@ def loop_timeline(*, loop: Loop) -> list[dict[str, Any]]:
     return sorted(events, key=lambda e: e["at"], reverse=True)
 
 
+def steps_overdue(*, viewer: User, today: dt.date) -> QuerySet[PlanStep]:
+    """The viewer's own plan steps past their date on loops still open: shown atop every queue."""
+    return (
+        PlanStep.objects.filter(owner=viewer, due_on__lt=today, loop__status__in=Loop.OPEN_STATUSES)
+        .exclude(status=PlanStep.Status.DONE)
+        .select_related("loop__account")
+        .order_by("due_on", "pk")
+    )
+
+
 def step_get(*, viewer: Viewer, pk: int) -> PlanStep:
     return get_object_or_404(PlanStep.objects.filter(loop__in=loops_visible(viewer)).select_related("loop"), pk=pk)
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from loops.models import Loop, LoopEvent
+from loops.models import HealthDirty, Loop, LoopEvent
 from vocplatform.models import User
 
 
@@ -28,6 +28,8 @@ def record(
     after: object = None,
     at: dt.datetime | None = None,
 ) -> LoopEvent:
+    # Every loop change passes here, so here its account's health is marked for the sweeper.
+    HealthDirty.objects.update_or_create(account_id=loop.account_id, defaults={"since": timezone.now()})
     return LoopEvent.objects.create(
         loop=loop,
         actor=actor,

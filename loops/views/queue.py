@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from loops.models import Loop, Priority
-from loops.selectors.cases import QueueFilters, assignable_staff, loop_queue, queue_counts
+from loops.selectors.cases import QueueFilters, assignable_staff, loop_queue, queue_counts, steps_overdue
+from vocplatform.models import User
 from vocplatform.permissions import staff_required
 
 PAGE_SIZE = 50
@@ -60,5 +61,8 @@ def loop_index(request: HttpRequest) -> HttpResponse:
             "priorities": Priority.choices,
             "owners": assignable_staff() if filters.scope != "mine" else [],
             "query": query.urlencode(),
+            "overdue_steps": steps_overdue(viewer=request.user, today=timezone.localdate())[:20]
+            if isinstance(request.user, User)
+            else [],
         },
     )

@@ -213,3 +213,15 @@ def test_watching_a_loop_tells_you_when_it_closes(loop, manager, supervisor):
         loop_id=loop.pk, actor=manager, resolution_summary="Done", root_causes=list(RootCause.objects.all()[:1])
     )
     assert supervisor.notifications.filter(kind="loop_closed").count() == 1
+
+
+def test_your_overdue_plan_steps_are_shown_above_the_queue(loop, manager, teammate):
+    cases.step_add(
+        loop_id=loop.pk,
+        actor=manager,
+        description="Send the credit note",
+        owner=teammate,
+        due_on=dt.date.today() - dt.timedelta(days=2),
+    )
+    assert b"Send the credit note" in login(teammate).get(reverse("loops:loop_list")).content
+    assert b"Your overdue plan steps" not in login(manager).get(reverse("loops:loop_list")).content

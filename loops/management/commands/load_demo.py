@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from loops.demo.history import demo_loops_load
+from loops.demo.history import demo_health_load, demo_loops_load
 from surveys.demo.organisation import SEED, STAFF, demo_load
 from surveys.demo.season import demo_season_load
 from surveys.models import Response
@@ -34,6 +34,8 @@ class Command(BaseCommand):
             responses_reanalyse(response_ids=waiting, progress=progress, announce=False)
         with progress_bar(self.stderr, desc="demo loops", unit="resp", verbosity=verbosity) as progress:
             loops = demo_loops_load(rng=random.Random(SEED + 2), now=timezone.now(), progress=progress)
+        with progress_bar(self.stderr, desc="account health", unit="day", verbosity=verbosity) as progress:
+            demo_health_load(now=timezone.now(), progress=progress)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organisation ready: {summary.users} users, {summary.accounts} accounts, "

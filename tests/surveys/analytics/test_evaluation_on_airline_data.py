@@ -23,6 +23,9 @@ THEME_MACRO_F1_TARGET = 0.60
 THEME_MACRO_F1_FLOOR = 0.58
 
 
+pytestmark = pytest.mark.evaluation
+
+
 @pytest.fixture(scope="module")
 def airline() -> LabelledComments:
     path = airline_feedback_path()

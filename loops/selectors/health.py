@@ -1,0 +1,37 @@
+"""Read queries for account health and churn risk, narrowed by the visibility rule first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from loops.models import HealthSnapshot
+from surveys.models import Account
+from vocplatform.visibility import visible
+
+BANDS = ("red", "yellow", "green", "unknown")
+
+
+def accounts_by_health(*, viewer: Any, band: str = "", today: dt.date) -> QuerySet[Account]:
+    latest = HealthSnapshot.objects.filter(account=OuterRef("pk"), date__lte=today).order_by("-date")
+    accounts = (
+        visible(Account.objects.all(), viewer)
+        .filter(churned_at__isnull=True)
+        .annotate(
+            health=Subquery(latest.values("score")[:1]),
+            band=Subquery(latest.values("band")[:1]),
+            based_on=Subquery(latest.values("based_on")[:1]),
+            risk=F("churn_risk__probability"),
+        )
+        .select_related("owner")
+    )
+    if band in BANDS:
+        accounts = accounts.filter(band=band)
+    return accounts.order_by(F("risk").desc(nulls_last=True), F("health").asc(nulls_last=True), "name")
+
+
+def account_for_health(*, viewer: Any, pk: int) -> Account:
+    return get_object_or_404(visible(Account.objects.select_related("owner", "churn_risk"), viewer), pk=pk)
