@@ -1,6 +1,7 @@
 """The fixed cast every test can use: an admin, a supervisor leading team North,
 an account manager and a teammate in that team, and an outsider in team South
-with its own supervisor."""
+with its own supervisor; and `answer`, which records a survey answer the way the survey page does
+and runs what follows its commit (analysis, alert rules) as a worker would."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import importlib
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from tests.factories import AccountFactory, ContactFactory, TeamFactory, UserFactory
+from surveys.models import Question, Response
+from surveys.services.events import invitation_build
+from surveys.services.responses import AnswerInput, response_submit
+from tests.factories import AccountFactory, ContactFactory, QuestionFactory, SurveyFactory, TeamFactory, UserFactory
 from vocplatform.models import Team, User
 
 SEEDING_MIGRATIONS = [
@@ -92,3 +97,31 @@ def login(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def nps_survey(db):  # type: ignore[no-untyped-def]
+    survey = SurveyFactory(touchpoint="support ticket")
+    QuestionFactory(survey=survey, position=0, kind=Question.Kind.NPS)
+    QuestionFactory(survey=survey, position=1, kind=Question.Kind.TEXT, text="Tell us more")
+    return survey
+
+
+@pytest.fixture
+def answer(nps_survey, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """answer(contact, score, comment) submits through the survey page's service and runs what follows
+    the commit (analysis, alert rules) the way a worker would."""
+
+    def submit(contact, score: int, comment: str = "", *, survey=None) -> Response:  # type: ignore[no-untyped-def]
+        survey = survey or nps_survey
+        invitation = invitation_build(survey=survey, contact=contact, scheduled_for=timezone.now())
+        invitation.save()
+        nps, text = survey.questions.order_by("position")[:2]
+        with django_capture_on_commit_callbacks(execute=True):
+            return response_submit(
+                invitation_id=invitation.pk,
+                answers={nps.pk: AnswerInput(number=score), text.pk: AnswerInput(text=comment)},
+                consent=False,
+            )
+
+    return submit
