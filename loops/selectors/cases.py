@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case, CharField, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from loops.models import Escalation, Loop, LoopEvent, Note, Notification, PlanStep, PolicyOverride
 from surveys.models import Answer
+from surveys.selectors.responses import attributed
 from vocplatform.models import User
 from vocplatform.visibility import _System, account_filter
 
@@ -114,14 +115,6 @@ def queue_counts(*, viewer: Viewer, scope: str, now: dt.datetime | None = None) 
     return {key: value or 0 for key, value in counts.items()}
 
 
-def _attributed(field: str) -> Case:
-    return Case(
-        When(response__consent_to_attribution=True, then=F(f"response__contact__{field}")),
-        default=Value(""),
-        output_field=CharField(),
-    )
-
-
 def loop_get(*, viewer: Viewer, pk: int) -> Loop:
     """A loop with what its page shows, or 404 when it is not the viewer's to see. The customer's
     name and email come only through `attributed_name` / `attributed_email` (empty without consent)."""
@@ -130,7 +123,11 @@ def loop_get(*, viewer: Viewer, pk: int) -> Loop:
     )
     loops = (
         loops_visible(viewer)
-        .annotate(next_due=next_due(), attributed_name=_attributed("name"), attributed_email=_attributed("email"))
+        .annotate(
+            next_due=next_due(),
+            attributed_name=attributed("name", "response"),
+            attributed_email=attributed("email", "response"),
+        )
         .select_related(
             "account__owner",
             "owner",

@@ -54,15 +54,20 @@ def viewer_zone(viewer: Viewer) -> dt.tzinfo:
         return timezone.get_default_timezone()
 
 
-def _attributed(field: str) -> Case:
+def attributed(field: str, response_path: str = "") -> Case:
+    """The customer's name or email only where they consented to attribution, else "": the one
+    place the consent rule is written (`response_path` names the response from another model)."""
+    prefix = f"{response_path}__" if response_path else ""
     return Case(
-        When(consent_to_attribution=True, then=F(f"contact__{field}")), default=Value(""), output_field=CharField()
+        When(**{f"{prefix}consent_to_attribution": True}, then=F(f"{prefix}contact__{field}")),
+        default=Value(""),
+        output_field=CharField(),
     )
 
 
 def _visible_responses(viewer: Viewer) -> QuerySet[Response]:
     return visible(Response.objects.all(), viewer, "account").annotate(
-        attributed_name=_attributed("name"), attributed_email=_attributed("email")
+        attributed_name=attributed("name"), attributed_email=attributed("email")
     )
 
 
