@@ -24,6 +24,10 @@ MODEL_KIND = "themes"
 # Strong regularisation suits the small, noisy classes of a theme taxonomy (chosen by CV).
 SVM_C = 0.05
 DEFAULT_THEME_THRESHOLD = 0.5
+# Out-of-fold scores for calibration and the prior exponent come from models trained on
+# (folds - 1) / folds of the data; with 5 folds they sit closer to the final model than with 3
+# (airline themes, 5-fold CV under seeds 0-2: macro-F1 0.597 +/- 0.004 against 0.590 +/- 0.003).
+INTERNAL_FOLDS = 5
 _PRIOR_EXPONENTS = np.round(np.arange(0.0, 1.001, 0.1), 1)
 
 
@@ -175,7 +179,7 @@ def train_theme_classifier(
     labels: Sequence[Collection[str]],
     *,
     version: str | None = None,
-    internal_folds: int = 3,
+    internal_folds: int = INTERNAL_FOLDS,
     threshold: float = DEFAULT_THEME_THRESHOLD,
     random_state: int = 0,
 ) -> ThemeClassifier:

@@ -18,9 +18,12 @@ from surveys.analytics.evaluation import (
 SUPERVISED_F1_FLOOR = 0.89
 LEXICON_F1_FLOOR = 0.78
 THEME_MACRO_F1_TARGET = 0.60
-# What the theme classifier reliably reaches (0.589 measured); the 0.60 target is not met yet,
-# see test_theme_classifier_reaches_the_target_macro_f1.
-THEME_MACRO_F1_FLOOR = 0.58
+# What the theme classifier reliably reaches: 0.597 mean over three shuffles (0.591-0.602). The
+# 0.60 target is not met robustly yet, see test_theme_classifier_reaches_the_target_macro_f1.
+THEME_MACRO_F1_FLOOR = 0.585
+# The target is judged on the mean over several shufflings, not on one lucky split: a further
+# share of the corpus checks the figure on unseen text.
+TARGET_SEEDS = (0, 1, 2)
 
 
 pytestmark = pytest.mark.evaluation
@@ -79,7 +82,10 @@ def test_theme_classifier_holds_its_measured_macro_f1(themes: ThemeFigures) -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason="theme macro-F1 is 0.589 with TF-IDF + linear models (published baseline 0.55); target 0.60 not met",
+    reason="theme macro-F1 is 0.597 (mean of 3 shuffles) with TF-IDF + linear SVMs (published 0.55); target 0.60",
 )
-def test_theme_classifier_reaches_the_target_macro_f1(themes: ThemeFigures) -> None:
-    assert themes.macro_f1 >= THEME_MACRO_F1_TARGET, themes
+def test_theme_classifier_reaches_the_target_macro_f1(airline: LabelledComments, themes: ThemeFigures) -> None:
+    texts, names = airline.themed()
+    others = [cross_validate_themes(texts, names, folds=5, random_state=seed).macro_f1 for seed in TARGET_SEEDS[1:]]
+    figures = [themes.macro_f1, *others]
+    assert sum(figures) / len(figures) >= THEME_MACRO_F1_TARGET, figures
