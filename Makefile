@@ -32,10 +32,11 @@ test: lint ## Lint, then run the whole test suite
 test-fast: $(STAMP) ## Run the tests without lint
 	$(PY) -m pytest -x -q
 
-lint: $(STAMP) ## ruff check + format check, mypy
+lint: $(STAMP) ## ruff check + format check, mypy, pip-audit of the installed dependencies
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy vocplatform surveys loops
+	$(VENV)/bin/pip-audit --skip-editable --progress-spinner off
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

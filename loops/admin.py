@@ -1,20 +1,29 @@
 """Where admins edit what closing the loop runs on: alert rules, SLA policies, calendars and
 holidays, escalation levels, root causes, health components and bands. Loops themselves are worked in the staff app."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
 
 from loops.models import (
     AlertRule,
     ChurnModelVersion,
+    DistributionList,
     EscalationLevel,
+    GeneratedReport,
     HealthComponent,
     HealthSettings,
     Holiday,
     Loop,
     LoopEvent,
     PolicyOverride,
+    Recipient,
+    ReportSchedule,
     RootCause,
     SlaPolicy,
+    Target,
     WorkCalendar,
 )
 
@@ -131,3 +140,65 @@ class ChurnModelVersionAdmin(admin.ModelAdmin):
     list_editable = ("active",)
     exclude = ("blob",)
     readonly_fields = ("version", "report", "features", "created_at")
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ("metric", "segment", "period_start", "period_end", "value")
+    list_filter = ("metric", "segment")
+    date_hierarchy = "period_start"
+
+
+@admin.register(Recipient)
+class RecipientAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "user", "active")
+    list_editable = ("active",)
+    search_fields = ("name", "email")
+
+
+class ReportScheduleInline(admin.TabularInline):
+    model = ReportSchedule
+    extra = 0
+    fields = ("name", "kind", "rendered_as", "team", "account", "weekday", "time", "period_days", "active")
+    raw_id_fields = ("account",)
+
+
+@admin.register(DistributionList)
+class DistributionListAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone")
+    filter_horizontal = ("recipients",)
+    inlines = (ReportScheduleInline,)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        # A changed day, time or zone takes effect from the next run: the due check re-arms it.
+        ReportSchedule.objects.filter(distribution_list=form.instance).update(next_run_at=None)
+
+
+@admin.register(ReportSchedule)
+class ReportScheduleAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "distribution_list", "weekday", "time", "next_run_at", "last_run_at", "active")
+    list_filter = ("kind", "active")
+    raw_id_fields = ("account",)
+    readonly_fields = ("next_run_at", "last_run_at")
+
+    def save_model(self, request: HttpRequest, obj: ReportSchedule, form: Any, change: bool) -> None:
+        from loops.reports.distribution import next_run_after
+
+        obj.next_run_at = next_run_after(obj, timezone.now()) if obj.active else None
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(GeneratedReport)
+class GeneratedReportAdmin(admin.ModelAdmin):
+    """The archive, read-only: reports are made by schedules and by staff on the Reports page."""
+
+    list_display = ("title", "kind", "rendered_as", "status", "pages", "created_at", "emailed_at")
+    list_filter = ("kind", "status")
+    exclude = ("pdf",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

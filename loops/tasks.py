@@ -54,8 +54,9 @@ def loops_sweep_task() -> int:
     """Beat: re-apply alert rules to recently analysed responses whose alert task the broker lost,
     and email the notifications waiting to go out."""
     from loops.services.alerts import responses_awaiting_alert
+    from vocplatform.queueing import requeue_claim
 
-    pending = responses_awaiting_alert()
+    pending = requeue_claim("response-alert", responses_awaiting_alert())
     for response_id in pending:
         response_alert_task.delay(response_id)
     notifications_email_task.delay()
@@ -86,3 +87,33 @@ def health_nightly_task() -> int:
     done = health_recompute()
     churn_score()
     return done
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=110)
+def reports_due_task() -> int:
+    """Beat, every minute: claim each scheduled report run that is due and queue its rendering."""
+    from loops.reports.distribution import schedules_due
+
+    return len(schedules_due(enqueue=lambda report_id: report_render_task.delay(report_id)))
+
+
+@shared_task(acks_late=True, time_limit=900, soft_time_limit=870)
+def report_render_task(report_id: int) -> bool:
+    """Render one archived report (claimed first: a redelivered task does not render it twice),
+    then queue its email when it goes to a list."""
+    from loops.models import GeneratedReport
+    from loops.reports.distribution import report_render
+
+    rendered = report_render(report_id=report_id)
+    if GeneratedReport.objects.filter(pk=report_id, status="done", send_email=True, emailed_at__isnull=True).exists():
+        report_email_task.delay(report_id)
+    return rendered
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5, time_limit=120, soft_time_limit=110
+)
+def report_email_task(report_id: int) -> int:
+    from loops.reports.distribution import report_email
+
+    return report_email(report_id=report_id)

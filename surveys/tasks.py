@@ -8,6 +8,7 @@ from surveys.services import invitations as invitation_services
 from surveys.services.analysis import response_analyse, responses_awaiting_analysis
 from surveys.services.import_jobs import import_job_check, import_job_run
 from surveys.services.outbox import outbox_send, outbox_stale
+from vocplatform.queueing import requeue_claim
 
 # Every task: late ack (redelivered if the worker dies), retries with exponential back-off and jitter.
 
@@ -56,10 +57,10 @@ def invitations_sweep_task() -> dict[str, int]:
         invitation_services.invitation_remind(invitation_id=pk) for pk in invitation_services.reminders_due()
     )
     expired = invitation_services.invitations_expire()
-    stale = outbox_stale()
+    stale = requeue_claim("outbox-send", outbox_stale())
     for message_id in stale:
         outbox_send_task.delay(message_id)
-    unanalysed = responses_awaiting_analysis()
+    unanalysed = requeue_claim("response-analysis", responses_awaiting_analysis())
     for response_id in unanalysed:
         response_analyse_task.delay(response_id)
     return {

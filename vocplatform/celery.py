@@ -34,6 +34,8 @@ app.conf.beat_schedule = {
     "heartbeat": {"task": "vocplatform.tasks.heartbeat", "schedule": 30.0, "args": ["beat"]},
     "invitations-sweep": {"task": "surveys.tasks.invitations_sweep_task", "schedule": 60.0},
     "loops-sweep": {"task": "loops.tasks.loops_sweep_task", "schedule": 60.0},
+    "reports-due": {"task": "loops.tasks.reports_due_task", "schedule": 60.0},
+    "integrations-sweep": {"task": "vocplatform.tasks.integrations_sweep_task", "schedule": 60.0},
     "loops-escalation": {"task": "loops.tasks.escalations_run_task", "schedule": 300.0},
     "health-nightly": {"task": "loops.tasks.health_nightly_task", "schedule": crontab(hour=2, minute=30)},
     "notifications-digest": {"task": "loops.tasks.notifications_digest_task", "schedule": crontab(hour=7, minute=0)},
@@ -48,5 +50,6 @@ def _configure_beat(sender: Celery, **kwargs: object) -> None:
     sender.conf.beat_schedule["heartbeat"]["schedule"] = float(settings.HEARTBEAT_SECONDS)
     sender.conf.beat_schedule["invitations-sweep"]["schedule"] = float(settings.SWEEP_SECONDS)
     sender.conf.beat_schedule["loops-sweep"]["schedule"] = float(settings.SWEEP_SECONDS)
+    sender.conf.beat_schedule["integrations-sweep"]["schedule"] = float(settings.SWEEP_SECONDS)
     sender.conf.beat_schedule["loops-escalation"]["schedule"] = float(settings.ESCALATION_SECONDS)
     sender.conf.beat_schedule["notifications-digest"]["schedule"] = crontab(hour=settings.DIGEST_HOUR_UTC, minute=0)

@@ -75,3 +75,92 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiKey(models.Model):
+    """A key another system uses to call the API. It acts as `user` (and sees what they see),
+    within its scopes, until it expires or is revoked. Only a hash of the key is stored: the key
+    itself is shown once, when it is created."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE = "write", _("Write")
+        EVENTS = "events", _("Events only")
+
+    name = models.CharField(max_length=120, help_text=_("Which system uses it, e.g. “Helpdesk”."))
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        help_text=_("The key acts as this person: it sees and may change what they may."),
+    )
+    prefix = models.CharField(
+        max_length=16, unique=True, help_text=_("The start of the key, shown to tell keys apart.")
+    )
+    key_hash = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the whole key."))
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class ThrottleCount(models.Model):
+    """Requests counted in one rate-limit window (see vocplatform.throttling); old windows are pruned."""
+
+    key = models.CharField(max_length=200, unique=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(db_index=True, help_text=_("Unix time after which the window is over."))
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"
+
+
+class RequeueClaim(models.Model):
+    """That a sweeper re-enqueued one piece of waiting work (see vocplatform.queueing.requeue_claim)."""
+
+    kind = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    claimed_at = models.DateTimeField()
+    times = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="requeue_claim_once")]
+        indexes = [models.Index(fields=["kind", "claimed_at"], name="requeue_claim_age")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} re-enqueued {self.claimed_at:%Y-%m-%d %H:%M:%S}"
+
+
+# The webhook models live with the rest of the webhook machinery; importing them here registers them.
+from vocplatform.webhooks.models import (  # noqa: E402
+    WebhookAllowedNetwork,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+
+__all__ = [
+    "ApiKey",
+    "Heartbeat",
+    "RequeueClaim",
+    "Team",
+    "ThrottleCount",
+    "User",
+    "WebhookAllowedNetwork",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
+    "validate_time_zone",
+]

@@ -6,9 +6,11 @@ under var/, DEBUG on and an insecure key, which `check --deploy` flags.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from vocplatform.env import email_settings, env_bool, env_int, env_list, env_str, env_url
 
@@ -32,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "vocplatform",
     "surveys",
     "loops",
@@ -39,6 +44,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "vocplatform.middleware.ContentSecurityPolicyMiddleware",
+    "vocplatform.middleware.NulQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -48,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vocplatform.middleware.UserTimezoneMiddleware",
+    "vocplatform.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "vocplatform.urls"
@@ -171,11 +179,59 @@ CELERY_BEAT_SCHEDULE_FILE = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30, minimum=1)
 
 # --- REST framework -----------------------------------------------------------------------------
+# Requests per window: "N/s", "N/min", "N/hour" or "N/day".
+API_RATE_PER_KEY = env_str("API_RATE_PER_KEY", "600/min")
+API_RATE_PER_USER = env_str("API_RATE_PER_USER", "300/min")
+SURVEY_RATE_PER_IP = env_str("SURVEY_RATE_PER_IP", "60/min")
+for _rate in ("API_RATE_PER_KEY", "API_RATE_PER_USER", "SURVEY_RATE_PER_IP"):
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|day)", globals()[_rate]):
+        raise ImproperlyConfigured(f"{_rate}={globals()[_rate]!r} is not a rate such as 600/min (s, min, hour, day).")
+# How many reverse proxies append to X-Forwarded-For in front of the app (0: use REMOTE_ADDR).
+TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0, minimum=0)
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["vocplatform.permissions.IsStaffUser"],
+    # The API key comes first: its class names the 401 challenge for a bad key.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "vocplatform.apikeys.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["vocplatform.permissions.IsStaffUser", "vocplatform.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["vocplatform.throttling.ApiThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "vocplatform.api_pagination.Cursor",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1, maximum=1000),
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "vocplatform.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "vocplatform.api_errors.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "vocplatform API",
+    "DESCRIPTION": (
+        "Accounts and contacts, events, surveys, invitations, responses, loops, health and churn. "
+        "Authenticate with `Authorization: Bearer <API key>` (or a staff session in the browser). "
+        'Every error has the shape `{"error": {"code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SurveyStatusEnum": "surveys.models.Survey.Status",
+        "InvitationStatusEnum": "surveys.models.Invitation.Status",
+        "QuestionKindEnum": "surveys.models.Question.Kind",
+        "LoopStatusEnum": "loops.models.Loop.Status",
+        "LoopStatusChangeEnum": "loops.api.loops.STATUS_CHANGES",
+        "PlanStepStatusEnum": "loops.models.PlanStep.Status",
+        "NoteKindEnum": "loops.models.Note.Kind",
+    },
+    "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
 # --- logging -----------------------------------------------------------------------------------------
@@ -200,5 +256,11 @@ LOGGING = {
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "vocdemo-2026")
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120, minimum=1)
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 60, minimum=1)
+# How long queued work (an analysis, an alert check) may wait for its task before a sweeper re-enqueues it.
+SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 120, minimum=1)
 ESCALATION_SECONDS = env_int("ESCALATION_SECONDS", 300, minimum=10)
 DIGEST_HOUR_UTC = env_int("DIGEST_HOUR_UTC", 7, minimum=0, maximum=23)
+
+# --- webhooks ---------------------------------------------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 120, minimum=10)

@@ -27,6 +27,15 @@ from loops.models.health import (
     HealthSettings,
     HealthSnapshot,
 )
+from loops.models.reports import (
+    DistributionList,
+    GeneratedReport,
+    Metric,
+    Recipient,
+    ReportKind,
+    ReportSchedule,
+    Target,
+)
 
 __all__ = [
     "PRIORITY_RANK",
@@ -34,8 +43,10 @@ __all__ = [
     "AlertCheck",
     "AlertRule",
     "ChurnModelVersion",
+    "DistributionList",
     "Escalation",
     "EscalationLevel",
+    "GeneratedReport",
     "HealthComponent",
     "HealthDirty",
     "HealthSettings",
@@ -43,13 +54,18 @@ __all__ = [
     "Holiday",
     "Loop",
     "LoopEvent",
+    "Metric",
     "Note",
     "Notification",
     "NotificationSettings",
     "PlanStep",
     "PolicyOverride",
     "Priority",
+    "Recipient",
+    "ReportKind",
+    "ReportSchedule",
     "RootCause",
     "SlaPolicy",
+    "Target",
     "WorkCalendar",
 ]

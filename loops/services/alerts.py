@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -18,6 +19,7 @@ from loops.models import AlertCheck, AlertRule, Loop
 from loops.services import timeline
 from loops.services.notifications import notify
 from loops.services.sla import deadlines_for
+from loops.services.webhooks import emit_loop_opened
 from surveys.models import Response, ResponseAnalysis
 from vocplatform.models import User
 
@@ -123,6 +125,7 @@ def loop_open(
     except IntegrityError:
         # Another worker opened it between our check and our insert.
         return Loop.objects.get(response=response)
+    transaction.on_commit(lambda: emit_loop_opened(loop_id=loop.pk), robust=True)
     recipients: list[User | None] = list(rule.extra_recipients.all())
     if rule.notify_owner:
         recipients.append(owner)
@@ -141,14 +144,17 @@ def loop_open(
 
 
 def responses_awaiting_alert(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
-    """Responses analysed in the last day (but not in the last two minutes, whose task is probably
+    """Responses analysed in the last day (but not within SWEEP_GRACE_SECONDS, whose task is probably
     still queued) whose latest analysis the rules have not seen: their alert task was lost.
     Re-running the rules is harmless: a response opens at most one loop."""
     now = now or timezone.now()
     return list(
         Response.objects.filter(
             Q(alert_check__isnull=True) | Q(alert_check__analysed_at__lt=F("analysis__analysed_at")),
-            analysis__analysed_at__range=(now - dt.timedelta(days=1), now - dt.timedelta(minutes=2)),
+            analysis__analysed_at__range=(
+                now - dt.timedelta(days=1),
+                now - dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS),
+            ),
         )
         .order_by("analysis__analysed_at")
         .values_list("pk", flat=True)[:limit]

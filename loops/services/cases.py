@@ -20,6 +20,7 @@ from loops.models import Loop, Note, PlanStep, PolicyOverride, RootCause
 from loops.services import timeline
 from loops.services.notifications import notify
 from loops.services.sla import deadlines_for, shift_after_pause
+from loops.services.webhooks import emit_loop_closed
 from vocplatform.models import User
 
 FORWARD = {
@@ -264,6 +265,7 @@ def loop_close(
     loop.waiting_since = None
     _set(loop, actor, "status", Loop.Status.CLOSED, action="closed", at=now)
     loop.save()
+    transaction.on_commit(lambda: emit_loop_closed(loop_id=loop.pk), robust=True)
     notify(
         recipients=[w for w in loop.watchers.all() if w.pk != actor.pk],
         key=f"closed:{loop.pk}:{loop.reopened_count}",

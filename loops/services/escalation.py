@@ -19,6 +19,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Left
 from django.utils import timezone
 
 from loops.models import Escalation, EscalationLevel, Loop, Notification, PlanStep
+from loops.services.webhooks import emit_escalations
 
 STAGES: dict[str, str] = {
     Escalation.Stage.FIRST_CONTACT: "first-contact",
@@ -137,4 +138,5 @@ def escalations_run(*, now: dt.datetime | None = None, today: dt.date | None = N
             ).update(escalation_level=level.level)
         result.overdue_steps = _notify_overdue_steps(today, now)
         result.notifications += result.overdue_steps
+        transaction.on_commit(lambda: emit_escalations(at=now), robust=True)
     return result

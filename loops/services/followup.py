@@ -16,6 +16,7 @@ from loops.services.notifications import notify
 from surveys.models import Answer, Band, Invitation, Question, Response, Survey
 from surveys.services.events import invitation_build
 from vocplatform.models import User
+from vocplatform.queueing import enqueue_on_commit
 
 
 def followup_survey_for(loop: Loop) -> Survey | None:
@@ -37,7 +38,7 @@ def followup_send(*, loop: Loop, actor: User | None, now: dt.datetime | None = N
     timeline.record(loop, actor=actor, action="follow-up survey scheduled", after=survey.name, at=now)
     from surveys.tasks import invitations_dispatch_task
 
-    transaction.on_commit(lambda: invitations_dispatch_task.delay([invitation.pk]))
+    enqueue_on_commit(invitations_dispatch_task, [invitation.pk])
     return invitation
 
 

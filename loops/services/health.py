@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from loops.health.scoring import (
     recency_weighted_mean,
 )
 from loops.models import HealthComponent, HealthDirty, HealthSettings, HealthSnapshot, Loop
+from loops.services.webhooks import bands_before, emit_band_changes
 from surveys.models import Account, Invitation, Response, ResponseAnalysis
 
 BATCH = 2000
@@ -200,6 +201,7 @@ def health_recompute(
     finally:
         gc.enable()
     today = timezone.localdate(now)
+    before = bands_before(account_ids=account_ids, today=today)
     snapshots = [
         {
             "account_id": pk,
@@ -213,6 +215,9 @@ def health_recompute(
         for pk, score in scores.items()
     ]
     _store(snapshots)
+    if before:
+        after = {pk: (score.band, score.score) for pk, score in scores.items()}
+        transaction.on_commit(lambda: emit_band_changes(before=before, after=after, today=today), robust=True)
     if progress:
         progress(len(snapshots), len(snapshots))
     return len(snapshots)
@@ -258,7 +263,12 @@ def _store(snapshots: list[dict[str, Any]]) -> None:
 
 def health_mark_dirty(*, account_id: int) -> None:
     """Ask for a recompute of this account; marking again moves `since`, so a running sweep keeps it."""
-    HealthDirty.objects.update_or_create(account_id=account_id, defaults={"since": timezone.now()})
+    HealthDirty.objects.bulk_create(
+        [HealthDirty(account_id=account_id, since=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["account"],
+        update_fields=["since"],
+    )
 
 
 def health_recompute_dirty(*, limit: int = 2000) -> int:

@@ -1,17 +1,26 @@
-"""REST endpoints of the surveys app: input serializer → service → output. Errors use the project's one format."""
+"""Events from other systems (POST, idempotent by external id), the events list, and bounces."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db import transaction
-from rest_framework import serializers, status
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from surveys.models import Event
+from surveys.selectors.invitations import event_list
 from surveys.services.events import MAX_BATCH, EventInput, EventsRefused, events_ingest
 from surveys.services.invitations import email_mark_undeliverable
+from vocplatform.api_fields import JSONObjectField
+from vocplatform.api_filters import DateTimeFilter, IdFilter
+from vocplatform.permissions import AdminForWrites, HasScope, IsStaffUser
+
+INTAKE_SCOPES = {"POST": ("events", "write")}
 
 
 class EventInputSerializer(serializers.Serializer):
@@ -22,7 +31,7 @@ class EventInputSerializer(serializers.Serializer):
     contact_external_id = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
     account_external_id = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    properties = serializers.DictField(required=False, default=dict)
+    properties = JSONObjectField(required=False, default=dict)
     occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -42,9 +51,57 @@ class EventResultSerializer(serializers.Serializer):
     invitations = serializers.IntegerField()
 
 
-class EventsView(APIView):
-    """POST one event, or {"events": [...]} with up to 1,000. Idempotent by external_id."""
+class EventSerializer(serializers.ModelSerializer):
+    contact_external_id = serializers.CharField(source="contact.external_id", allow_null=True)
+    account_external_id = serializers.CharField(source="account.external_id")
+    invitation_count = serializers.IntegerField()
 
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "external_id",
+            "type",
+            "contact",
+            "contact_external_id",
+            "account",
+            "account_external_id",
+            "properties",
+            "occurred_at",
+            "received_at",
+            "source",
+            "invitation_count",
+        ]
+
+
+class EventFilter(django_filters.FilterSet):
+    type = django_filters.CharFilter()
+    account = IdFilter(field_name="account_id")
+    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = Event
+        fields = ["type", "account", "source"]
+
+
+class EventsView(generics.ListAPIView):  # type: ignore[type-arg]
+    """GET: the events on the caller's accounts. POST: one event, or {"events": [...]} with up to 1,000;
+    idempotent by external_id (CX admins, or keys with the events or write scope)."""
+
+    permission_classes = [IsStaffUser, HasScope, AdminForWrites]
+    required_scopes = INTAKE_SCOPES
+    serializer_class = EventSerializer
+    filterset_class = EventFilter
+
+    def get_queryset(self) -> QuerySet[Event]:
+        return event_list(viewer=self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(
+        request=EventInputSerializer,
+        responses={201: EventResultSerializer, 200: OpenApiResponse(EventResultSerializer, "All were duplicates.")},
+        description='One event as the body, or a batch as {"events": [...]} (up to 1,000; all or nothing).',
+    )
     def post(self, request: Request) -> Response:
         batch = isinstance(request.data, dict) and "events" in request.data
         serializer = (EventBatchSerializer if batch else EventInputSerializer)(data=request.data)
@@ -66,9 +123,18 @@ class BounceSerializer(serializers.Serializer):
     message_id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class BouncesView(APIView):
+class BounceResultSerializer(serializers.Serializer):
+    invitations_bounced = serializers.IntegerField()
+
+
+class BouncesView(generics.GenericAPIView):  # type: ignore[type-arg]
     """Your email provider reports a bounce or a spam complaint: the address stops receiving surveys."""
 
+    permission_classes = [IsStaffUser, HasScope, AdminForWrites]
+    required_scopes = INTAKE_SCOPES
+    serializer_class = BounceSerializer
+
+    @extend_schema(responses={200: BounceResultSerializer})
     def post(self, request: Request) -> Response:
         serializer = BounceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

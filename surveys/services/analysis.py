@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -74,13 +75,18 @@ def _store(response: Response, verdict: Verdict, now: dt.datetime) -> ResponseAn
 
 @transaction.atomic
 def response_analyse(
-    *, response_id: int, models: TextModels | None = None, announce: bool = True
+    *, response_id: int, models: TextModels | None = None, announce: bool = True, again: bool = False
 ) -> ResponseAnalysis | None:
-    """Analyse one response (again). Safe to run twice: it overwrites the same row. `announce=False`
-    is for loaders that act on the verdicts themselves (the demo), so no task is queued per response."""
+    """Analyse one response. A response whose analysis is newer than its last change is left alone
+    (a redelivered or re-enqueued task does nothing), unless `again` (the models changed). The row
+    lock makes two tasks for one response run one after the other. `announce=False` is for loaders
+    that act on the verdicts themselves (the demo), so no task is queued per response."""
     response = Response.objects.select_for_update().filter(pk=response_id).first()
     if response is None:
         return None
+    current = ResponseAnalysis.objects.filter(response=response, analysed_at__gte=response.updated_at).first()
+    if current is not None and not again:
+        return current
     models = models or text_models.loaded(lexicon=cx_lexicon(), themes=active_themes())
     analysis = _store(response, verdict_for(response, models), timezone.now())
     if announce:
@@ -96,17 +102,18 @@ def responses_reanalyse(
     models = text_models.loaded(lexicon=cx_lexicon(), themes=active_themes())
     for start in range(0, len(ids), BATCH):
         for response_id in ids[start : start + BATCH]:
-            response_analyse(response_id=response_id, models=models, announce=announce)
+            response_analyse(response_id=response_id, models=models, announce=announce, again=True)
         if progress:
             progress(min(start + BATCH, len(ids)), len(ids))
     return len(ids)
 
 
 def responses_awaiting_analysis(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
-    """Responses never analysed, or changed since, whose task has had time to run: the sweeper re-queues them."""
+    """Responses never analysed, or changed since, whose task has had SWEEP_GRACE_SECONDS to run: the
+    sweeper re-queues them."""
     now = now or timezone.now()
     waiting = Response.objects.filter(
         Q(analysis__isnull=True) | Q(analysis__analysed_at__lt=F("updated_at")),
-        updated_at__lt=now - dt.timedelta(minutes=2),
+        updated_at__lt=now - dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS),
     )
     return list(waiting.order_by("updated_at").values_list("pk", flat=True)[:limit])

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from surveys.models import Account, Contact, Event, Invitation, Survey, TriggerRule
 from surveys.services.tokens import token_for, token_hash, token_nonce_new
+from vocplatform.queueing import enqueue_on_commit
 
 MAX_BATCH = 1000
 
@@ -139,7 +140,10 @@ def events_ingest(*, items: Sequence[EventInput], source: str = Event.Source.API
         for position, item in enumerate(items)
     ]
     # ignore_conflicts makes a concurrent or repeated external id a no-op; the batch
-    # token then tells which rows this call inserted, without a query per event.
+    # token then tells which rows this call inserted, without a query per event. Inserting in
+    # external-id order makes concurrent batches wait for each other's keys in one order, so
+    # overlapping batches queue up instead of deadlocking.
+    fresh.sort(key=lambda event: event.external_id)
     Event.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
     ours = list(Event.objects.filter(ingest_batch=batch).select_related("contact", "account"))
     result = IngestResult(created=len(ours), duplicates=len(items) - len(ours))
@@ -168,5 +172,5 @@ def events_ingest(*, items: Sequence[EventInput], source: str = Event.Source.API
 
         for start in range(0, len(due_now), 100):
             chunk = due_now[start : start + 100]
-            transaction.on_commit(lambda ids=chunk: invitations_dispatch_task.delay(ids))  # type: ignore[misc]
+            enqueue_on_commit(invitations_dispatch_task, chunk)
     return result

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from surveys.models import ImportJob
 from surveys.services.imports import ImportOptions, ImportPlan, ImportRefused, ImportResult, import_apply, import_plan
 from vocplatform.models import User
+from vocplatform.queueing import enqueue_on_commit
 
 PREVIEW_ROWS = 10
 ERRORS_KEPT = 500
@@ -23,7 +23,7 @@ def import_job_create(*, user: User, kind: str, filename: str, content: str, opt
     job = ImportJob.objects.create(
         kind=kind, filename=filename[:255], content=content, options=options.as_dict(), created_by=user
     )
-    transaction.on_commit(lambda: import_job_check_task.delay(job.pk))
+    enqueue_on_commit(import_job_check_task, job.pk)
     return job
 
 
@@ -86,7 +86,7 @@ def import_job_confirm(*, job: ImportJob, skip_invalid: bool) -> bool:
         status=ImportJob.Status.IMPORTING, rows_done=0, options={**job.options, "skip_invalid": skip_invalid}
     )
     if claimed:
-        transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+        enqueue_on_commit(import_job_run_task, job.pk)
     return bool(claimed)
 
 

@@ -15,6 +15,7 @@ from surveys.services.frequency import active_rules, next_send_time, suppression
 from surveys.services.outbox import outbox_message_build
 from surveys.services.tokens import token_for
 from surveys.signals import invitation_bounced
+from vocplatform.queueing import enqueue_on_commit
 
 DISPATCH_BATCH = 200
 
@@ -22,7 +23,7 @@ DISPATCH_BATCH = 200
 def _enqueue_send(message_id: int) -> None:
     from surveys.tasks import outbox_send_task
 
-    transaction.on_commit(lambda: outbox_send_task.delay(message_id))
+    enqueue_on_commit(outbox_send_task, message_id)
 
 
 @transaction.atomic
@@ -167,3 +168,18 @@ def email_mark_undeliverable(*, email: str, message_id: str = "") -> int:
 
 def invitation_link_token(invitation: Invitation) -> str:
     return token_for(invitation.token_nonce)
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation_id: int, now: dt.datetime | None = None) -> bool:
+    """Withdraw an invitation nobody has answered: no more emails, and its link stops working.
+    (There is no "cancelled" status: a withdrawn invitation expires now.) False if it was not open."""
+    now = now or timezone.now()
+    withdrawn = Invitation.objects.filter(pk=invitation_id, status__in=Invitation.OPEN_STATUSES).update(
+        status=Invitation.Status.EXPIRED, expires_at=now, next_reminder_at=None
+    )
+    if withdrawn:
+        OutboxMessage.objects.filter(invitation_id=invitation_id, status=OutboxMessage.Status.PENDING).update(
+            status=OutboxMessage.Status.CANCELLED
+        )
+    return bool(withdrawn)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from surveys.models import Answer, Invitation, Question, Response, Survey, score_band
 from surveys.services.tokens import token_hash
 from surveys.signals import response_saved
+from vocplatform.queueing import enqueue_on_commit
 
 MAX_TEXT = 10_000
 
@@ -117,6 +118,22 @@ def _response_for(invitation: Invitation) -> tuple[Response, bool]:
     )
 
 
+def _store_answers(response: Response, cleaned: dict[int, AnswerInput], *, created: bool, replace_all: bool) -> None:
+    """Write the answers in one statement: an insert, or for an edit an upsert on (response, question).
+    `replace_all` (the whole form) first removes the answers to questions left blank this time."""
+    if replace_all and not created:
+        Answer.objects.filter(response=response).exclude(question_id__in=cleaned).delete()
+    Answer.objects.bulk_create(
+        [
+            Answer(response=response, question_id=pk, number=value.number, choices=value.choices, text=value.text)
+            for pk, value in cleaned.items()
+        ],
+        update_conflicts=not created,
+        unique_fields=None if created else ["response", "question"],
+        update_fields=None if created else ["number", "choices", "text"],
+    )
+
+
 def _mark_answered(invitation: Invitation) -> None:
     now = timezone.now()
     Invitation.objects.filter(pk=invitation.pk).exclude(status=Invitation.Status.ANSWERED).update(
@@ -128,7 +145,7 @@ def _announce(response: Response, created: bool) -> None:
     from surveys.tasks import response_analyse_task
 
     # Analysis runs after commit in a worker, never in the customer's request.
-    transaction.on_commit(lambda: response_analyse_task.delay(response.pk))
+    enqueue_on_commit(response_analyse_task, response.pk)
     transaction.on_commit(lambda: response_saved.send(Response, response_id=response.pk, created=created))
 
 
@@ -149,7 +166,7 @@ def response_record_score(*, invitation_id: int, score: int) -> Response:
     response.score_band = score_band(first.kind, score)
     response.edits += 0 if created else 1
     response.save()
-    Answer.objects.update_or_create(response=response, question=first, defaults={"number": cleaned.number})
+    _store_answers(response, {first.pk: cleaned}, created=created, replace_all=False)
     _mark_answered(invitation)
     _announce(response, created)
     return response
@@ -185,13 +202,7 @@ def response_submit(*, invitation_id: int, answers: dict[int, AnswerInput], cons
     response.edits += 0 if created or not response.submitted else 1
     response.submitted = True
     response.save()
-    Answer.objects.filter(response=response).exclude(question_id__in=cleaned).delete()
-    for question_id, value in cleaned.items():
-        Answer.objects.update_or_create(
-            response=response,
-            question_id=question_id,
-            defaults={"number": value.number, "choices": value.choices, "text": value.text},
-        )
+    _store_answers(response, cleaned, created=created, replace_all=True)
     _mark_answered(invitation)
     _announce(response, created)
     return response

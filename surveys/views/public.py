@@ -31,6 +31,7 @@ from surveys.services.responses import (
     response_record_score,
     response_submit,
 )
+from vocplatform.throttling import throttle_per_ip
 
 View = Callable[..., HttpResponseBase]
 logger = logging.getLogger("django.security.csrf")
@@ -155,7 +156,8 @@ def _submit(request: HttpRequest, token: str, invitation: Invitation) -> HttpRes
 
 
 @csrf_exempt  # the global check steps aside for _survey_csrf_protect, the same check (see _NullOriginCsrf)
-@_private
+@_private  # the 429 page too: its URL holds the token
+@throttle_per_ip
 @require_http_methods(["GET", "HEAD", "POST"])
 @_survey_csrf_protect
 def survey(request: HttpRequest, token: str) -> HttpResponse:
@@ -167,7 +169,8 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     return _show(request, token, invitation)
 
 
-@_private
+@_private  # the 429 page too: its URL holds the token
+@throttle_per_ip
 @require_http_methods(["GET", "HEAD"])
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     access, invitation = invitation_for_token(token)
@@ -180,7 +183,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
 # no cookie, no form token) work. Safe: all it can change is the customer's own opt-out, and only
 # for whoever holds the link's unguessable token; it reads nothing and shows nothing about them.
 @csrf_exempt
-@_private
+@_private  # the 429 page too: its URL holds the token
+@throttle_per_ip
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # An expired link or a closed survey still unsubscribes: only an unknown token is refused.

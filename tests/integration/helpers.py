@@ -189,3 +189,150 @@ def kill_pids(pids: list[int], sig: int = signal.SIGKILL) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
+
+
+def worker_env(broker: str, smtp_port: int, var_dir: str, **settings: object) -> dict[str, str]:
+    """The environment of the processes a test starts: this test's database, broker and SMTP sink."""
+    from django.db import connection
+
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"}
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict),
+        CELERY_BROKER_URL=broker,
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
+        HEARTBEAT_SECONDS="60",
+        VAR_DIR=var_dir,
+        PYTHONUNBUFFERED="1",
+        # Every simulated customer comes from 127.0.0.1: the per-IP survey throttle would stop them.
+        SURVEY_RATE_PER_IP="1000000/min",
+    )
+    env.update({name: str(value) for name, value in settings.items()})
+    return env
+
+
+def start_worker(name: str, env: Mapping[str, str], log_dir: Path, concurrency: int = 2) -> Process:
+    argv = celery_argv(
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "-Q",
+        "celery",
+        "--hostname",
+        f"{name}@%h",
+        "--without-mingle",
+        "--without-gossip",
+    )
+    worker = start_process(name, argv, env, log_dir)
+    wait_for(lambda: " ready." in worker.log() or not worker.alive(), 60, f"{name} to start")
+    assert worker.alive(), worker.log()[-3000:]
+    return worker
+
+
+def start_beat(env: Mapping[str, str], log_dir: Path) -> Process:
+    schedule = str(log_dir / "celerybeat-schedule")
+    return start_process("beat", celery_argv("beat", "--loglevel", "INFO", "--schedule", schedule), env, log_dir)
+
+
+def start_web(env: Mapping[str, str], log_dir: Path, workers: int = 2, timeout: int = 60) -> tuple[Process, int]:
+    """gunicorn serving the project on a free loopback port, as in production."""
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "vocplatform.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        str(timeout),
+    ]
+    web = start_process("web", argv, env, log_dir)
+    wait_for(lambda: _accepts(port) or not web.alive(), 60, "gunicorn to listen")
+    assert web.alive(), web.log()[-3000:]
+    return web, port
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class RedisServer:
+    """A Redis of the test's own on a loopback port, without persistence: a restart loses every
+    queued message, which is what the tests need to show the database is the source of truth."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.log_dir = log_dir
+        self.process: Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        argv = [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        self.process = start_process(f"redis-{time.monotonic_ns()}", argv, {"PATH": os.environ["PATH"]}, self.log_dir)
+        wait_for(lambda: _accepts(self.port), 20, "redis-server to listen", interval=0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: what was queued is gone."""
+        if self.process is not None:
+            self.process.kill_group()
+            self.process.popen.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+def make_invitations(count: int, prefix: str = "KILL") -> list[int]:
+    """`count` accounts with one contact each, and a scheduled NPS invitation per contact."""
+    from django.utils import timezone
+
+    from surveys.models import Account, Contact, FrequencyRule, Invitation, Question, Survey
+    from surveys.services.events import invitation_build
+
+    FrequencyRule.objects.update(active=False)
+    survey = Survey.objects.create(name="After the ticket", touchpoint="support ticket", status=Survey.Status.ACTIVE)
+    Question.objects.create(survey=survey, position=0, kind=Question.Kind.NPS, text="How likely…?")
+    accounts = Account.objects.bulk_create(
+        Account(external_id=f"{prefix}-{n:04d}", name=f"Company {n}", domain=f"c{n}.example") for n in range(count)
+    )
+    contacts = Contact.objects.bulk_create(
+        Contact(account=a, external_id=f"{prefix}-C-{n:04d}", email=f"person{n}@c{n}.example", time_zone="UTC")
+        for n, a in enumerate(accounts)
+    )
+    now = timezone.now()
+    invitations = Invitation.objects.bulk_create(
+        invitation_build(survey=survey, contact=c, scheduled_for=now) for c in contacts
+    )
+    return [i.pk for i in invitations]
+
+
+def enqueue_dispatch(broker: str, ids: list[int], chunk: int = 20) -> None:
+    """Publish the dispatch tasks on an explicit connection: to this test's broker, whatever
+    producer pool the app may hold from elsewhere in the session."""
+    from surveys.tasks import invitations_dispatch_task
+    from vocplatform.celery import app as celery_app
+
+    with celery_app.connection_for_write(broker) as conn:
+        for start in range(0, len(ids), chunk):
+            invitations_dispatch_task.apply_async(args=[ids[start : start + chunk]], connection=conn)

@@ -29,22 +29,21 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from surveys.models import Account, Contact, FrequencyRule, Invitation, OutboxMessage, Question, Survey
-from surveys.services.events import invitation_build
-from surveys.tasks import invitations_dispatch_task
+from surveys.models import Contact, Invitation, OutboxMessage
 from tests.integration.helpers import (
     CountingHandler,
     Process,
     celery_argv,
     child_pids,
-    database_url,
-    free_port,
+    enqueue_dispatch,
     kill_pids,
+    make_invitations,
     redis_url_with_db,
     start_process,
+    start_worker,
     wait_for,
+    worker_env,
 )
 from vocplatform.celery import app as celery_app
 
@@ -74,78 +73,6 @@ def broker_url() -> Iterator[str]:
     yield url
     client.flushdb()
     client.close()
-
-
-@pytest.fixture
-def smtp_sink():  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
-
-    handler = CountingHandler(rcpt_delay=0.02)
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
-
-
-def make_invitations(count: int) -> list[int]:
-    FrequencyRule.objects.update(active=False)
-    survey = Survey.objects.create(name="After the ticket", touchpoint="support ticket", status=Survey.Status.ACTIVE)
-    Question.objects.create(survey=survey, position=0, kind=Question.Kind.NPS, text="How likely…?")
-    accounts = Account.objects.bulk_create(
-        Account(external_id=f"KILL-{n:04d}", name=f"Company {n}", domain=f"c{n}.example") for n in range(count)
-    )
-    contacts = Contact.objects.bulk_create(
-        Contact(account=a, external_id=f"KILL-C-{n:04d}", email=f"person{n}@c{n}.example", time_zone="UTC")
-        for n, a in enumerate(accounts)
-    )
-    now = timezone.now()
-    invitations = Invitation.objects.bulk_create(
-        invitation_build(survey=survey, contact=c, scheduled_for=now) for c in contacts
-    )
-    return [i.pk for i in invitations]
-
-
-def worker_env(broker: str, smtp_port: int, var_dir: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"}
-    env.update(
-        DATABASE_URL=database_url(connection.settings_dict),
-        CELERY_BROKER_URL=broker,
-        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-        OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS),
-        SWEEP_SECONDS=str(SWEEP_SECONDS),
-        HEARTBEAT_SECONDS="60",
-        VAR_DIR=var_dir,
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def start_worker(name: str, env: dict[str, str], log_dir: Path) -> Process:
-    argv = celery_argv(
-        "worker",
-        "--concurrency",
-        str(CONCURRENCY),
-        "--loglevel",
-        "INFO",
-        "-Q",
-        "celery",
-        "--hostname",
-        f"{name}@%h",
-        "--without-mingle",
-        "--without-gossip",
-    )
-    worker = start_process(name, argv, env, log_dir)
-    wait_for(lambda: " ready." in worker.log() or not worker.alive(), 60, f"{name} to start")
-    assert worker.alive(), worker.log()[-3000:]
-    return worker
-
-
-def enqueue_dispatch(broker: str, ids: list[int], chunk: int = 20) -> None:
-    # An explicit connection: the test process publishes to this test's queue, whatever
-    # producer pool the app may hold from elsewhere in the session.
-    with celery_app.connection_for_write(broker) as conn:
-        for start in range(0, len(ids), chunk):
-            invitations_dispatch_task.apply_async(args=[ids[start : start + chunk]], connection=conn)
 
 
 def kill_when(sink: CountingHandler, at: int, what: str, action: Callable[[], None], rng: random.Random) -> float:
@@ -181,7 +108,7 @@ def run_with_kills(
     rng = random.Random()
     started = time.monotonic()
     try:
-        first = start_worker("kill-a", env, tmp_path)
+        first = start_worker("kill-a", env, tmp_path, CONCURRENCY)
         processes.append(first)
         schedule = str(tmp_path / "celerybeat-schedule")
         processes.append(
@@ -195,7 +122,7 @@ def run_with_kills(
         # 2. Later the whole worker dies at once, main and pool; its reserved tasks stay unacknowledged.
         kills.append(kill_when(sink, sink.count + rng.randint(15, 40), "killing the worker", first.kill_group, rng))
         assert sink.count < INVITATIONS, "every email was out before the worker was killed: the kill tested nothing"
-        processes.append(start_worker("kill-b", env, tmp_path))
+        processes.append(start_worker("kill-b", env, tmp_path, CONCURRENCY))
         remaining = DEADLINE_SECONDS - (time.monotonic() - started)
         try:
             wait_for(lambda: everything_sent(sink), remaining, "every outbox message to be sent", interval=0.5)
@@ -214,7 +141,9 @@ def test_sigkilled_workers_lose_no_invitation_email_and_send_none_twice(broker_u
     settings.CELERY_TASK_ALWAYS_EAGER = False
     assert celery_app.conf.task_always_eager is False
     ids = make_invitations(INVITATIONS)
-    env = worker_env(broker_url, smtp_port, str(tmp_path / "var"))
+    env = worker_env(
+        broker_url, smtp_port, str(tmp_path / "var"), OUTBOX_LEASE_SECONDS=LEASE_SECONDS, SWEEP_SECONDS=SWEEP_SECONDS
+    )
     started = time.monotonic()
 
     kills = run_with_kills(sink, broker_url, ids, env, tmp_path)

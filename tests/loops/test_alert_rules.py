@@ -45,7 +45,7 @@ def test_the_first_contact_is_due_24_business_hours_later(answer, contact):
 def test_reanalysis_and_a_repeated_alert_never_open_a_second_loop(answer, contact, django_capture_on_commit_callbacks):
     response = answer(contact, 2, "Terrible")
     with django_capture_on_commit_callbacks(execute=True):
-        response_analyse(response_id=response.pk)
+        response_analyse(response_id=response.pk, again=True)
     response_alert(response_id=response.pk)
     assert Loop.objects.filter(response=response).count() == 1
     assert Notification.objects.filter(kind="loop_opened").count() == 1

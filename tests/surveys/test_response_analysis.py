@@ -4,12 +4,13 @@ the scorer or model version that decided it, and themes; re-analysis overwrites,
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import login
 from surveys.analytics.negative_model import train_negative_model
-from surveys.models import Question, ResponseAnalysis, TextModel
+from surveys.models import Question, Response, ResponseAnalysis, TextModel
 from surveys.services.analysis import response_analyse, responses_awaiting_analysis
 from surveys.services.events import invitation_build
 from surveys.services.responses import AnswerInput, response_submit
@@ -70,11 +71,26 @@ def test_a_score_without_a_comment_is_judged_by_the_score_alone(survey, contact,
     assert analysis.negative and analysis.model_version == "score only" and analysis.sentiment is None
 
 
-def test_analysing_again_updates_the_same_row(survey, contact, django_capture_on_commit_callbacks):
+def test_a_repeated_analysis_task_does_nothing_while_the_analysis_is_current(
+    survey, contact, django_capture_on_commit_callbacks
+):
     analysis = answer(survey, contact, 8, "Fine overall", django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False) as announced:
+        response_analyse(response_id=analysis.response_id)
+    assert announced == [], "nothing new to tell the alert rules"
+    assert ResponseAnalysis.objects.get().runs == 1
+
+
+def test_a_changed_response_or_a_forced_reanalysis_updates_the_same_row(
+    survey, contact, django_capture_on_commit_callbacks
+):
+    analysis = answer(survey, contact, 8, "Fine overall", django_capture_on_commit_callbacks)
+    response_analyse(response_id=analysis.response_id, again=True)
+    assert ResponseAnalysis.objects.get().runs == 2
+    Response.objects.filter(pk=analysis.response_id).update(updated_at=timezone.now() + dt.timedelta(seconds=1))
     response_analyse(response_id=analysis.response_id)
     assert ResponseAnalysis.objects.count() == 1
-    assert ResponseAnalysis.objects.get().runs == 2
+    assert ResponseAnalysis.objects.get().runs == 3
 
 
 def test_an_active_trained_model_decides_the_text_and_names_its_version(
@@ -96,7 +112,7 @@ def test_responses_whose_analysis_was_lost_are_found_by_the_sweeper(
     analysis = answer(survey, contact, 5, "meh", django_capture_on_commit_callbacks)
     response = analysis.response
     analysis.delete()
-    later = timezone.now() + dt.timedelta(minutes=3)
+    later = timezone.now() + dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS + 1)
     assert responses_awaiting_analysis(now=later) == [response.pk]
     response_analyse(response_id=response.pk)
     assert responses_awaiting_analysis(now=later) == []

@@ -1,0 +1,5 @@
+"""The peer's URLs, mounted as its README shows."""
+
+from django.urls import include, path
+
+urlpatterns = [path("survey/", include("survey.urls"))]

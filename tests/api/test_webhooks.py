@@ -1,0 +1,364 @@
+"""Signed webhooks, delivered to a real HTTP server on loopback (loopback is put on the allow-list):
+a receiver that checks the signature on its own, retries with back-off and one delivery id, a
+delivery log, resend and replay, and no delivery to a private address that is not allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
+import time
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import login
+from loops.models import HealthSnapshot, Loop
+from loops.services.escalation import escalations_run
+from loops.services.health import health_recompute
+from loops.services.webhooks import emit_loop_opened
+from tests.api.conftest import Receiver
+from vocplatform.tasks import integrations_sweep_task
+from vocplatform.webhooks.delivery import retry_delay
+from vocplatform.webhooks.emit import deliveries_create
+from vocplatform.webhooks.models import (
+    WebhookAllowedNetwork,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from vocplatform.webhooks.subscriptions import subscription_create
+
+pytestmark = pytest.mark.django_db
+
+
+def subscribe(receiver: Receiver, admin_user, *types: str, url: str = "") -> tuple[WebhookSubscription, str]:  # type: ignore[no-untyped-def]
+    return subscription_create(url=url or receiver.url, event_types=types, created_by=admin_user)
+
+
+def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What a receiver does, written here from the documentation, not with the app's code."""
+    timestamp = headers["x-voc-timestamp"]
+    expected = "v1=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    fresh = abs(time.time() - int(timestamp)) < 300
+    return fresh and hmac.compare_digest(expected, headers["x-voc-signature"])
+
+
+def sweep(at: dt.datetime) -> dict[str, int]:
+    return integrations_sweep_task(now=at.isoformat())
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """Run what a service queues for after its commit (the first delivery task), as production would."""
+
+    def run(function, **kwargs):  # type: ignore[no-untyped-def]
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(**kwargs)
+
+    return run
+
+
+def test_a_new_loop_reaches_the_receiver_signed_and_verifiable(receiver, loopback_allowed, admin_user, loop_opened):
+    _subscription, secret = loop_opened
+    [request] = receiver.received
+    assert request.path == "/hooks/voc"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["x-voc-event"] == "loop.opened"
+    assert verified(secret, request.headers, request.body)
+    assert not verified("whsec_wrong", request.headers, request.body)
+    assert not verified(secret, request.headers, request.body.replace(b"Acme", b"Acne"))
+    body = json.loads(request.body)
+    loop = Loop.objects.get()
+    assert (body["type"], body["data"]["loop"]["id"], body["data"]["loop"]["account"]["name"]) == (
+        "loop.opened",
+        loop.pk,
+        "Acme Corp",
+    )
+    delivery = WebhookDelivery.objects.get()
+    assert str(delivery.pk) == request.headers["x-voc-delivery"]
+    assert str(delivery.event_id) == body["id"]
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("succeeded", 1, 200)
+
+
+@pytest.fixture
+def loop_opened(receiver, loopback_allowed, admin_user, answer, contact):  # type: ignore[no-untyped-def]
+    subscription, secret = subscribe(receiver, admin_user, "loop.opened")
+    answer(contact, 2, "Support never called back")
+    return subscription, secret
+
+
+def test_a_receiver_that_fails_twice_gets_one_delivery_with_one_id_on_every_try(
+    receiver, loopback_allowed, admin_user, answer, contact
+):
+    receiver.statuses = [500, 503]
+    subscribe(receiver, admin_user, "loop.opened")
+    start = timezone.now()
+    answer(contact, 2, "Nobody called back")
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
+    assert sweep(start + dt.timedelta(seconds=30))["deliveries"] == 0, "not before its back-off"
+    first_retry = delivery.next_attempt_at
+    assert first_retry is not None
+    sweep(first_retry)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 2, 503)
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at - first_retry == dt.timedelta(minutes=2), "the wait doubles"
+    sweep(delivery.next_attempt_at)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("succeeded", 3, 200)
+    for later in (1, 10, 1000):
+        sweep(delivery.delivered_at + dt.timedelta(minutes=later))  # type: ignore[operator]
+    assert [r.headers["x-voc-delivery"] for r in receiver.received] == [str(delivery.pk)] * 3
+    assert len({r.body for r in receiver.received}) == 1, "the same body on every try"
+    codes = list(
+        WebhookAttempt.objects.filter(delivery=delivery).order_by("number").values_list("status_code", flat=True)
+    )
+    assert codes == [500, 503, 200]
+
+
+def test_a_dead_receiver_is_retried_with_back_off_for_a_day_then_given_up(
+    receiver, loopback_allowed, admin_user, loop, after_commit
+):
+    receiver.statuses = [500] * 100
+    subscribe(receiver, admin_user, "loop.opened")
+    after_commit(emit_loop_opened, loop_id=loop.pk)
+    delivery = WebhookDelivery.objects.get()
+    tries = [WebhookAttempt.objects.get(delivery=delivery, number=1).at]
+    while delivery.status == "pending":
+        assert delivery.next_attempt_at is not None
+        tries.append(delivery.next_attempt_at)
+        sweep(delivery.next_attempt_at)
+        delivery.refresh_from_db()
+    waits = [later - earlier for earlier, later in itertools.pairwise(tries)]
+    assert waits[:4] == [dt.timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert max(waits) == dt.timedelta(hours=6)
+    assert tries[-1] - tries[0] <= dt.timedelta(days=1) < tries[-1] - tries[0] + retry_delay(delivery.attempts)
+    assert (delivery.status, delivery.attempts) == ("failed", len(tries))
+    assert len(receiver.received) == delivery.attempts
+
+
+def test_a_worker_killed_mid_send_is_swept_back_after_its_lease(
+    receiver, loopback_allowed, admin_user, loop, after_commit, settings
+):
+    subscribe(receiver, admin_user, "loop.opened")
+    receiver.statuses = []
+    WebhookSubscription.objects.update(active=True)
+    after_commit(emit_loop_opened, loop_id=loop.pk)
+    delivery = WebhookDelivery.objects.get()
+    stuck = timezone.now()
+    WebhookDelivery.objects.update(status="sending", claimed_at=stuck, attempts=1)
+    assert sweep(stuck + dt.timedelta(seconds=10))["deliveries"] == 0, "a live claim is left alone"
+    sweep(stuck + dt.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS + 1))
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+
+
+def test_emitting_the_same_fact_twice_sends_it_once(receiver, loopback_allowed, admin_user, loop, after_commit):
+    subscribe(receiver, admin_user, "loop.opened")
+    after_commit(emit_loop_opened, loop_id=loop.pk)
+    after_commit(emit_loop_opened, loop_id=loop.pk)
+    assert (WebhookEvent.objects.count(), WebhookDelivery.objects.count(), len(receiver.received)) == (1, 1, 1)
+
+
+def test_nothing_is_stored_when_nobody_listens(loop):
+    emit_loop_opened(loop_id=loop.pk)
+    assert not WebhookEvent.objects.exists()
+
+
+# --- where webhooks may go ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5/hook",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest",
+        "http://[::1]:8080/",
+        "http://localhost:9/",
+    ],
+)
+def test_a_private_or_loopback_address_is_refused_when_subscribing(admin_user, url):
+    form = {"url": url, "event_types": ["loop.opened"], "active": "on"}
+    page = login(admin_user).post(reverse("integrations:webhook_new"), form)
+    assert page.status_code == 400
+    assert "not on the allow-list" in page.content.decode()
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_a_private_address_is_refused_at_send_time_without_connecting(admin_user, loop, after_commit):
+    WebhookSubscription.objects.create(url="http://10.255.255.1/hook", secret="s", event_types=["loop.opened"])
+    started = time.monotonic()
+    after_commit(emit_loop_opened, loop_id=loop.pk)
+    assert time.monotonic() - started < 2, "refused before any connection attempt"
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "refused"
+    assert "10.255.255.1" in delivery.last_error and "allow-list" in delivery.last_error
+
+
+def test_the_host_is_resolved_again_at_send_time(receiver, admin_user, loop, after_commit):
+    allowed = WebhookAllowedNetwork.objects.create(network="127.0.0.1/32")
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    subscribe(receiver, admin_user, "loop.opened", url=url)  # localhost resolves to an allowed address
+    allowed.delete()
+    after_commit(emit_loop_opened, loop_id=loop.pk)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "refused" and "localhost resolves to 127.0.0.1" in delivery.last_error
+    assert receiver.received == []
+
+
+# --- the staff pages: subscriptions, delivery log, resend, replay ------------------------------------
+
+
+def test_an_admin_subscribes_and_sees_the_secret_once(receiver, loopback_allowed, admin_user, answer, contact):
+    browser = login(admin_user)
+    form = {"url": receiver.url, "event_types": ["response.created", "loop.opened"], "active": "on"}
+    page = browser.post(reverse("integrations:webhook_new"), form)
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.secret in page.content.decode()
+    assert subscription.secret not in browser.get(reverse("integrations:webhook_list")).content.decode()
+    answer(contact, 2, "Slow")
+    assert sorted(r.headers["x-voc-event"] for r in receiver.received) == ["loop.opened", "response.created"]
+    assert all(verified(subscription.secret, r.headers, r.body) for r in receiver.received)
+
+
+def test_the_delivery_log_shows_response_codes_and_one_delivery_can_be_resent(
+    receiver, loopback_allowed, admin_user, loop_opened, after_commit
+):
+    subscription, _secret = loop_opened
+    delivery = WebhookDelivery.objects.get()
+    browser = login(admin_user)
+    receiver.statuses = [410]
+    after_commit(browser.post, path=reverse("integrations:webhook_resend", args=[delivery.pk]))
+    log = browser.get(reverse("integrations:webhook_deliveries", args=[subscription.pk])).content.decode()
+    assert str(delivery.pk) in log and "#1 200" in log and "#2 410" in log
+    assert [r.headers["x-voc-delivery"] for r in receiver.received] == [str(delivery.pk)] * 2
+
+
+def test_replaying_a_time_range_sends_its_events_again_as_new_deliveries(
+    receiver, loopback_allowed, admin_user, loop_opened, after_commit
+):
+    subscription, _secret = loop_opened
+    event = WebhookEvent.objects.get()
+    browser = login(admin_user)
+    local = timezone.localtime(event.occurred_at)
+    before = {
+        "start": (local - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "end": (local - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    after_commit(browser.post, path=reverse("integrations:webhook_replay", args=[subscription.pk]), data=before)
+    assert len(receiver.received) == 1, "nothing happened in that range"
+    around = {
+        "start": (local - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "end": (local + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    after_commit(browser.post, path=reverse("integrations:webhook_replay", args=[subscription.pk]), data=around)
+    first, replayed = receiver.received
+    assert json.loads(replayed.body)["id"] == json.loads(first.body)["id"] == str(event.pk)
+    assert replayed.headers["x-voc-delivery"] != first.headers["x-voc-delivery"]
+    assert WebhookDelivery.objects.filter(replay=True, status="succeeded").count() == 1
+
+
+def test_webhook_pages_are_for_admins_only(manager, supervisor, receiver, loopback_allowed, admin_user):
+    subscription, _secret = subscribe(receiver, admin_user, "loop.opened")
+    for person in (manager, supervisor):
+        browser = login(person)
+        assert browser.get(reverse("integrations:webhook_list")).status_code == 404
+        assert browser.get(reverse("integrations:webhook_deliveries", args=[subscription.pk])).status_code == 404
+        assert browser.post(reverse("integrations:webhook_delete", args=[subscription.pk])).status_code == 404
+    assert WebhookSubscription.objects.exists()
+    login(admin_user).post(reverse("integrations:webhook_delete", args=[subscription.pk]))
+    assert not WebhookSubscription.objects.exists()
+
+
+# --- every event type -------------------------------------------------------------------------
+
+
+def test_each_event_type_is_sent_when_it_happens(
+    receiver, loopback_allowed, admin_user, answer, contact, api, manager, django_capture_on_commit_callbacks
+):
+    subscribe(
+        receiver,
+        admin_user,
+        "response.created",
+        "response.flagged",
+        "loop.opened",
+        "loop.escalated",
+        "loop.closed",
+        "health.band_changed",
+    )
+    answer(contact, 2, "Terrible support, nobody called back")
+    loop = Loop.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        escalations_run(now=loop.first_contact_due_at + dt.timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        api(manager).post(
+            f"/api/v1/loops/{loop.pk}/close",
+            {
+                "resolution_summary": "Refunded",
+                "root_causes": ["Product defect"],
+                "reason_without_contact": "Asked by email",
+            },
+            format="json",
+        )
+    HealthSnapshot.objects.create(
+        account=contact.account,
+        date=timezone.localdate(),
+        score=99,
+        band="green",
+        based_on=1,
+        components=[],
+        computed_at=timezone.now(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        health_recompute(account_ids=[contact.account_id])
+    bodies = {r.headers["x-voc-event"]: json.loads(r.body) for r in receiver.received}
+    assert sorted(bodies) == sorted(
+        ["response.created", "response.flagged", "loop.opened", "loop.escalated", "loop.closed", "health.band_changed"]
+    )
+    assert bodies["response.created"]["data"]["response"]["contact_email"] == "", "no consent, no email"
+    assert bodies["response.flagged"]["data"]["analysis"]["negative"] is True
+    assert bodies["loop.escalated"]["data"]["escalation"]["level"] >= 1
+    assert bodies["loop.closed"]["data"]["loop"]["status"] == "closed"
+    changed = bodies["health.band_changed"]["data"]
+    stored = HealthSnapshot.objects.get(account=contact.account, date=timezone.localdate())
+    assert (changed["previous_band"], changed["band"]) == ("green", stored.band) and stored.band != "green"
+
+
+def test_the_staff_lists_cost_the_same_queries_for_one_row_or_many(
+    receiver, loopback_allowed, admin_user, loop, after_commit, make_key, manager
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    subscription, _secret = subscribe(receiver, admin_user, "loop.opened", "loop.closed")
+    browser = login(admin_user)
+    pages = [
+        reverse("integrations:webhook_deliveries", args=[subscription.pk]),
+        reverse("integrations:apikey_list"),
+        reverse("integrations:webhook_list"),
+    ]
+    make_key(manager)
+    after_commit(emit_loop_opened, loop_id=loop.pk)
+    counts = []
+    for round_ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            for page in pages:
+                assert browser.get(page).status_code == 200
+        counts.append(len(queries.captured_queries))
+        for n in range(4):
+            make_key(manager)
+            WebhookEvent.objects.create(
+                type="loop.opened", key=f"extra-{round_}-{n}", payload={}, occurred_at=loop.opened_at
+            )
+        after_commit(
+            deliveries_create, events=list(WebhookEvent.objects.all()), subscriptions=[subscription], replay=True
+        )
+    assert counts[0] == counts[1]

@@ -1,0 +1,1 @@
+"""Staff pages for integrations (admins only): API keys and webhook subscriptions."""

@@ -1,0 +1,119 @@
+"""Rate limits: per API key (and per signed-in person) on the API, per IP on the public survey pages.
+
+Counts are fixed windows kept in the database (`ThrottleCount`), so every web process on every
+machine counts against the same limit. Counting is one atomic statement, an upsert that returns
+the new count: no read-then-write race, and one query per request (the survey page has a budget).
+Windows that are over are deleted by the integrations sweep.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from rest_framework.throttling import BaseThrottle
+
+from vocplatform.models import ThrottleCount
+from vocplatform.permissions import request_api_key
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+PERIODS = {"s": 1, "sec": 1, "second": 1, "min": 60, "m": 60, "minute": 60, "hour": 3600, "h": 3600, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "600/min" -> (600, 60)."""
+    count, _, period = rate.partition("/")
+    try:
+        return int(count), PERIODS[period.strip().lower()]
+    except (ValueError, KeyError):
+        raise ValueError(f"{rate!r} is not a rate such as 600/min (periods: s, min, hour, day).") from None
+
+
+def _count(key: str, expires_at: int) -> int:
+    table = connection.ops.quote_name(ThrottleCount._meta.db_table)
+    column = connection.ops.quote_name("key")
+    # Both SQLite (3.35+) and PostgreSQL speak this upsert with RETURNING. The names come from the
+    # model's metadata, never from input; the values are parameters.
+    insert = f"INSERT INTO {table} ({column}, hits, expires_at) VALUES (%s, 1, %s)"  # noqa: S608
+    sql = f"{insert} ON CONFLICT ({column}) DO UPDATE SET hits = {table}.hits + 1 RETURNING hits"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, expires_at])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 1
+
+
+def throttle_hit(*, scope: str, ident: str, rate: str, now: float | None = None) -> int | None:
+    """Count one request; the seconds to wait when it is over the limit, else None."""
+    limit, period = parse_rate(rate)
+    now = time.time() if now is None else now
+    window = int(now // period)
+    window_end = (window + 1) * period
+    count = _count(f"{scope}:{ident}:{period}:{window}"[:200], window_end)
+    if count <= limit:
+        return None
+    return max(1, math.ceil(window_end - now))
+
+
+def throttle_prune(*, now: float | None = None) -> int:
+    """Delete the windows that are over."""
+    now = time.time() if now is None else now
+    deleted, _ = ThrottleCount.objects.filter(expires_at__lt=int(now)).delete()
+    return deleted
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address: REMOTE_ADDR, or the one the nearest of DJANGO_TRUSTED_PROXIES proxies saw."""
+    proxies = settings.TRUSTED_PROXIES
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+class ApiThrottle(BaseThrottle):
+    """Per API key; per person for a staff session; per IP for the anonymous (the schema and docs)."""
+
+    def __init__(self) -> None:
+        self.retry_after: int | None = None
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        api_key = request_api_key(request)
+        if api_key is not None:
+            scope, ident, rate = "key", str(api_key.pk), settings.API_RATE_PER_KEY
+        elif request.user.is_authenticated:
+            scope, ident, rate = "user", str(request.user.pk), settings.API_RATE_PER_USER
+        else:
+            scope, ident, rate = "ip", client_ip(request), settings.API_RATE_PER_USER
+        self.retry_after = throttle_hit(scope=scope, ident=ident, rate=rate)
+        return self.retry_after is None
+
+    def wait(self) -> float | None:
+        return self.retry_after
+
+
+View = Callable[..., HttpResponseBase]
+
+
+def throttle_per_ip(view: View) -> View:
+    """For the public survey pages: SURVEY_RATE_PER_IP requests per IP, then 429 with Retry-After."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        wait = throttle_hit(scope="survey", ident=client_ip(request), rate=settings.SURVEY_RATE_PER_IP)
+        if wait is not None:
+            response: HttpResponse = render(request, "vocplatform/too_many_requests.html", {"wait": wait}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
