@@ -23,8 +23,8 @@ from loops.reports.filters import ReportFilters, loops_filtered, responses_filte
 from loops.selectors.cases import Viewer
 from surveys.models import Response
 from surveys.selectors.responses import attributed
+from vocplatform.spreadsheets import neutralised
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
 
 RESPONSE_COLUMNS = [
@@ -37,13 +37,6 @@ LOOP_COLUMNS = [
     "reason for engagement", "first contact at", "first contact due", "resolved at", "resolution due",
     "closed at", "effort hours", "expenses", "root causes", "recovered", "customer name", "comment",
 ]  # fmt: skip
-
-
-def neutralised(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula, made plain text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _cell(value: Any, zone: dt.tzinfo) -> Any:

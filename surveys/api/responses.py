@@ -19,6 +19,7 @@ from rest_framework.response import Response as ApiResponse
 from surveys.models import Answer, Band, Response
 from surveys.selectors.responses import response_get, response_list
 from vocplatform.api_filters import DateTimeFilter, IdFilter
+from vocplatform.spreadsheets import neutralised
 
 
 class AnalysisSerializer(serializers.Serializer):
@@ -145,9 +146,7 @@ COLUMNS = [
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting like a formula would run as one in a spreadsheet: make it plain text.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return neutralised("" if value is None else str(value))
 
 
 class _Echo:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from surveys.selectors.hygiene import AccountRef, HygieneReport, MisclassifiedAccount
 from surveys.selectors.hygiene import hygiene_report as report_for  # the view below takes the plain name
 from vocplatform.permissions import staff_required
+from vocplatform.spreadsheets import neutralised
 
 # A table of thousands of rows helps nobody on screen; the CSV has them all.
 SHOWN_PER_CHECK = 200
@@ -33,7 +34,6 @@ CHECKS: dict[str, Promise] = {
 }
 
 # Spreadsheets run a cell that starts with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,8 @@ def hygiene_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["check", "account_external_id", "account_name", "contact_email", "detail"])
     for check, account, email, detail in _csv_rows(report):
-        writer.writerow([csv_safe(cell) for cell in (check, account.external_id, account.name, email, detail)])
+        writer.writerow([neutralised(cell) for cell in (check, account.external_id, account.name, email, detail)])
     return response
-
-
-def csv_safe(cell: str) -> str:
-    """Neutralise spreadsheet formulas: a leading quote makes the cell plain text."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def _amount(value: Decimal) -> str:

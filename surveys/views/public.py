@@ -80,11 +80,12 @@ def _private(view: View) -> View:
 
 
 def _refusal(request: HttpRequest, access: Access, token: str = "") -> HttpResponse:
-    if access is Access.UNKNOWN:
-        # Nothing from the request in this page: every bad token gets the same bytes.
+    if access in (Access.UNKNOWN, Access.EXPIRED):
+        # Nothing from the request in this page: a forged, foreign or expired token gets the same
+        # bytes after the same one lookup, so guessing links learns nothing from the answer.
         return render(request, "surveys/public/not_found.html", status=404)
-    context = {"closed": access is Access.CLOSED, "token": token}
-    return render(request, "surveys/public/gone.html", context, status=410)
+    # A closed survey: the link was real, and the customer is told why nothing can change now.
+    return render(request, "surveys/public/gone.html", {"token": token}, status=410)
 
 
 def _questions(invitation: Invitation) -> list[Question]:

@@ -24,8 +24,8 @@ from surveys.selectors.hygiene import (
     shared_emails,
     similar_accounts,
 )
-from surveys.views.hygiene import csv_safe
 from tests.factories import AccountFactory, ContactFactory, InvitationFactory
+from vocplatform.spreadsheets import neutralised as csv_safe
 
 pytestmark = pytest.mark.django_db
 

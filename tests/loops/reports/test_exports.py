@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from conftest import login
-from loops.reports.exports import neutralised
+from vocplatform.spreadsheets import neutralised
 
 pytestmark = pytest.mark.django_db
 PERIOD = "from=2025-03-03&to=2025-03-16"
