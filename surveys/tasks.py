@@ -5,7 +5,6 @@ from __future__ import annotations
 from celery import shared_task
 
 from surveys.services import invitations as invitation_services
-from surveys.services.analysis import response_analyse, responses_awaiting_analysis
 from surveys.services.import_jobs import import_job_check, import_job_run
 from surveys.services.outbox import outbox_send, outbox_stale
 from vocplatform.queueing import requeue_claim
@@ -43,6 +42,10 @@ def outbox_send_task(message_id: int) -> bool:
     acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5, time_limit=120, soft_time_limit=110
 )
 def response_analyse_task(response_id: int) -> None:
+    # Imported here: the analysis loads scikit-learn and NLTK, which the web process (it only
+    # publishes this task) should not carry.
+    from surveys.services.analysis import response_analyse
+
     response_analyse(response_id=response_id)
 
 
@@ -60,6 +63,8 @@ def invitations_sweep_task() -> dict[str, int]:
     stale = requeue_claim("outbox-send", outbox_stale())
     for message_id in stale:
         outbox_send_task.delay(message_id)
+    from surveys.services.analysis import responses_awaiting_analysis
+
     unanalysed = requeue_claim("response-analysis", responses_awaiting_analysis())
     for response_id in unanalysed:
         response_analyse_task.delay(response_id)

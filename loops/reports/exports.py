@@ -16,7 +16,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
 
 from loops.models import Loop
 from loops.reports.filters import ReportFilters, loops_filtered, responses_filtered
@@ -112,6 +111,8 @@ def csv_lines(columns: Sequence[str], rows: Iterable[list[Any]]) -> Iterator[str
 
 
 def xlsx_bytes(sheet: str, columns: Sequence[str], rows: Iterable[list[Any]]) -> bytes:
+    from openpyxl import Workbook  # loaded on the first Excel export, not in every web process
+
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
     worksheet.append(list(columns))

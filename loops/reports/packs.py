@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -18,12 +18,14 @@ from loops.reports import advocacy
 from loops.reports.accountability import accountability_total, overdue_loops
 from loops.reports.dashboards import accountability_context, advocacy_context
 from loops.reports.filters import ReportFilters, loops_filtered
-from loops.reports.pdf import Progress, Rendered, render_pdf
 from loops.selectors.cases import Viewer, loops_visible
 from surveys.models import Account, Response
 from surveys.selectors.responses import attributed
 from vocplatform.models import Team
 from vocplatform.visibility import visible
+
+if TYPE_CHECKING:
+    from loops.reports.pdf import Progress, Rendered
 
 # Packs with more rows than this get a contents page (a long pack is one you leaf through).
 CONTENTS_FROM_ROWS = 40
@@ -195,4 +197,6 @@ def render_pack(
         "viewer": viewer,
         "contents": kind == ReportKind.REVIEW or _rows(context) > CONTENTS_FROM_ROWS,
     }
+    from loops.reports.pdf import render_pdf  # WeasyPrint: loaded where packs are rendered
+
     return title, render_pdf(f"loops/reports/pdf/{kind}.html", context, progress=progress)

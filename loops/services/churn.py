@@ -13,16 +13,18 @@ import pickle
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from loops.health.churn import ChurnDataset, ChurnModel, ChurnReport, train_churn_model
 from loops.models import AccountRisk, ChurnModelVersion, HealthComponent
 from loops.services.health import component_values
 from surveys.models import Account
+
+if TYPE_CHECKING:  # scikit-learn loads with loops.health.churn: only where a model is trained
+    from loops.health.churn import ChurnDataset, ChurnModel, ChurnReport
 
 ACCOUNT_FIELDS = ("pk", "custom_attributes", "segment", "region", "business_unit", "annual_revenue", "customer_since")
 
@@ -54,6 +56,8 @@ def feature_rows(accounts: QuerySet[Account], *, now: dt.datetime | None = None)
 
 
 def labelled_dataset(accounts: QuerySet[Account] | None = None) -> ChurnDataset:
+    from loops.health.churn import ChurnDataset
+
     known = (accounts if accounts is not None else Account.objects.all()).exclude(outcome=Account.Outcome.UNKNOWN)
     outcomes = dict(known.values_list("pk", "outcome"))
     rows = feature_rows(known)
@@ -67,6 +71,8 @@ def churn_model_train(
     *, folds: int = 5, progress: Callable[[int, int], None] | None = None
 ) -> tuple[ChurnModelVersion, ChurnReport]:
     """Train, store as the active version, and score every current account. Raises NotEnoughData."""
+    from loops.health.churn import train_churn_model
+
     model, report = train_churn_model(labelled_dataset(), folds=folds, progress=progress)
     now = timezone.now()
     with transaction.atomic():

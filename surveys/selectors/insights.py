@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from surveys.analytics.associations import TermAssociation, term_associations
-from surveys.analytics.discovery import discover_topics
 from surveys.models import Response, Theme
 from surveys.selectors.responses import ResponseFilters, Viewer, response_list
 from vocplatform.visibility import visible
+
+if TYPE_CHECKING:
+    from surveys.analytics.associations import TermAssociation
 
 # Enough comments for stable counts, few enough to answer in well under a second.
 MAX_COMMENTS = 4000
@@ -35,6 +37,8 @@ def term_report(*, viewer: Viewer, filters: ResponseFilters, min_count: int = 3)
     target_ids = response_list(viewer=viewer, filters=filters).values("pk")
     target = _comments(response_list(viewer=viewer, filters=filters))
     other = _comments(visible(Response.objects.all(), viewer, "account").exclude(pk__in=target_ids))
+    from surveys.analytics.associations import term_associations  # NLTK: loaded on first use only
+
     found = term_associations(target, other, min_count=min_count, limit=80) if target and other else []
     return TermReport(
         target_size=len(target),
@@ -53,6 +57,8 @@ class TopicCandidate:
 
 
 def topic_candidates(*, viewer: Viewer, days: int, topics: int, filters: ResponseFilters) -> list[TopicCandidate]:
+    from surveys.analytics.discovery import discover_topics  # scikit-learn: loaded on first use only
+
     since = timezone.now() - dt.timedelta(days=days)
     texts = _comments(response_list(viewer=viewer, filters=filters).filter(created_at__gte=since))
     known_words = {word.lower() for theme in Theme.objects.all() for word in [theme.name, *theme.keywords]}

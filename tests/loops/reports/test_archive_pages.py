@@ -49,7 +49,8 @@ def test_a_queued_report_shows_its_progress_bar(crafted, supervisor):
         period_end=dt.date(2025, 3, 16), status="rendering", percent=40, created_at=dt.datetime.now(dt.UTC),
     )  # fmt: skip
     page = login(supervisor).get(reverse("loops:report_detail", args=[report.pk])).content.decode()
-    assert 'data-busy="1"' in page and '<progress max="100" value="40"' in page and "report-progress.js" in page
+    assert 'data-busy="1"' in page and '<progress max="100" value="40"' in page
+    assert 'data-busy-statuses="queued rendering"' in page
 
 
 def test_someone_elses_report_is_a_404(
