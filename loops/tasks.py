@@ -92,9 +92,17 @@ def health_nightly_task() -> int:
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=110)
 def reports_due_task() -> int:
     """Beat, every minute: claim each scheduled report run that is due and queue its rendering."""
-    from loops.reports.distribution import schedules_due
+    from loops.reports.distribution import reports_stalled, schedules_due
+    from vocplatform.queueing import enqueue, requeue_claim
 
-    return len(schedules_due(enqueue=lambda report_id: report_render_task.delay(report_id)))
+    created = schedules_due(enqueue=lambda report_id: enqueue(report_render_task, report_id))
+    # Reports whose task the broker lost or whose worker died: the database says what is pending.
+    to_render, to_email = reports_stalled()
+    for report_id in requeue_claim("report-render", to_render):
+        enqueue(report_render_task, report_id)
+    for report_id in requeue_claim("report-email", to_email):
+        enqueue(report_email_task, report_id)
+    return len(created)
 
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=870)
@@ -103,10 +111,11 @@ def report_render_task(report_id: int) -> bool:
     then queue its email when it goes to a list."""
     from loops.models import GeneratedReport
     from loops.reports.distribution import report_render
+    from vocplatform.queueing import enqueue
 
     rendered = report_render(report_id=report_id)
     if GeneratedReport.objects.filter(pk=report_id, status="done", send_email=True, emailed_at__isnull=True).exists():
-        report_email_task.delay(report_id)
+        enqueue(report_email_task, report_id)
     return rendered
 
 

@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 Enqueue = Callable[[int], object]
 
 
+EMAIL_LEASE = dt.timedelta(minutes=10)
+
+
 def render_lease() -> dt.timedelta:
     """A report still "rendering" after this long lost its worker and may be claimed again."""
     return dt.timedelta(seconds=int(getattr(settings, "REPORTS_RENDER_LEASE_SECONDS", 900)))
@@ -212,12 +215,37 @@ def report_recipients(report: GeneratedReport) -> list[str]:
     return list(recipients.values_list("email", flat=True))
 
 
+def reports_stalled(*, now: dt.datetime | None = None, limit: int = 100) -> tuple[list[int], list[int]]:
+    """Reports whose task was lost (the broker forgot it, or its worker died): those still queued
+    after SWEEP_GRACE_SECONDS or rendering past the lease, and those rendered for a list but not
+    emailed (no claim, or a claim past the lease). The beat's due check enqueues them again."""
+    now = now or timezone.now()
+    grace = dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
+    render = GeneratedReport.objects.filter(
+        Q(status=GeneratedReport.Status.QUEUED, created_at__lt=now - grace)
+        | Q(status=GeneratedReport.Status.RENDERING, claimed_at__lt=now - render_lease())
+    )
+    email = GeneratedReport.objects.filter(
+        _email_claimable(now), status=GeneratedReport.Status.DONE, send_email=True, finished_at__lt=now - grace
+    )
+    return (
+        list(render.order_by("created_at").values_list("pk", flat=True)[:limit]),
+        list(email.order_by("finished_at").values_list("pk", flat=True)[:limit]),
+    )
+
+
+def _email_claimable(now: dt.datetime) -> Q:
+    unclaimed = Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_LEASE)
+    return unclaimed & Q(emailed_at__isnull=True)
+
+
 def report_email(*, report_id: int, now: dt.datetime | None = None) -> int:
     """Email a rendered report to its list, the PDF attached. Marked before the send (claimed) and
-    after it (emailed); a failed send releases the claim so the retry can send."""
+    after it (emailed); a failed send releases the claim so the retry can send, and a claim whose
+    worker died lapses after EMAIL_LEASE."""
     now = now or timezone.now()
     claimed = GeneratedReport.objects.filter(
-        pk=report_id, status=GeneratedReport.Status.DONE, send_email=True, email_claimed_at__isnull=True
+        _email_claimable(now), pk=report_id, status=GeneratedReport.Status.DONE, send_email=True
     ).update(email_claimed_at=now)
     if not claimed:
         return 0

@@ -14,6 +14,7 @@ from loops.reports.distribution import (
     next_run_after,
     report_email,
     report_render,
+    reports_stalled,
     run_period,
     schedule_run_claim,
     schedules_due,
@@ -170,3 +171,33 @@ def test_a_failed_send_releases_its_claim_for_the_retry(schedule, monkeypatch):
     assert report.email_claimed_at is None and report.emailed_at is None
     monkeypatch.undo()
     assert report_email(report_id=report.pk) == 2
+
+
+def test_reports_whose_task_was_lost_are_found_and_done_by_the_beat(schedule, settings):
+    """A queued report whose render task the broker lost, and a rendered one whose email task was
+    lost or whose emailing worker died, are enqueued again by the due check (renders and sends once)."""
+    settings.SWEEP_GRACE_SECONDS = 60
+    start = dt.datetime(2025, 3, 17, 7, tzinfo=UTC)
+    common = {"kind": "weekly", "rendered_as": schedule.rendered_as, "schedule": schedule, "send_email": True,
+              "period_start": dt.date(2025, 3, 10), "period_end": dt.date(2025, 3, 16)}  # fmt: skip
+    queued = GeneratedReport.objects.create(title="lost render", status="queued", created_at=start, **common)
+    unsent = GeneratedReport.objects.create(
+        title="lost email", status="done", pdf=b"%PDF-1.7", created_at=start, finished_at=start, **common
+    )
+    died = GeneratedReport.objects.create(
+        title="died sending", status="done", pdf=b"%PDF-1.7", created_at=start, finished_at=start,
+        email_claimed_at=start, **common,
+    )  # fmt: skip
+    assert reports_stalled(now=start + dt.timedelta(seconds=30)) == ([], []), "within the grace period: queued"
+    later = start + dt.timedelta(minutes=11)
+    assert reports_stalled(now=later) == ([queued.pk], [unsent.pk, died.pk])
+
+    reports_due_task()  # eager in tests: renders and emails what it re-enqueues
+
+    for report in (queued, unsent, died):
+        report.refresh_from_db()
+        assert report.status == "done" and report.emailed_at is not None, report.title
+    assert len(mail.outbox) == 3
+    assert reports_stalled() == ([], [])
+    reports_due_task()
+    assert len(mail.outbox) == 3, "nothing is sent twice"
