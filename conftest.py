@@ -119,7 +119,7 @@ def answer(nps_survey, django_capture_on_commit_callbacks):  # type: ignore[no-u
         nps, text = survey.questions.order_by("position")[:2]
         with django_capture_on_commit_callbacks(execute=True):
             return response_submit(
-                invitation_id=invitation.pk,
+                invitation=invitation,
                 answers={nps.pk: AnswerInput(number=score), text.pk: AnswerInput(text=comment)},
                 consent=False,
             )

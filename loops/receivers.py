@@ -14,12 +14,17 @@ def on_response_analysed(sender: Any, response_id: int, **kwargs: Any) -> None:
 
 
 def on_response_saved(sender: Any, response_id: int, created: bool, **kwargs: Any) -> None:
+    from loops.models import Loop
     from loops.services.health import health_mark_dirty
     from loops.tasks import followup_record_task
     from surveys.models import Response
 
-    enqueue_on_commit(followup_record_task, response_id)
+    row = Response.objects.filter(pk=response_id).values_list("account_id", "invitation_id").first()
+    if row is None:
+        return
+    account_id, invitation_id = row
     # Not a task: one row that tells the sweeper to recompute this account's health.
-    account_id = Response.objects.filter(pk=response_id).values_list("account_id", flat=True).first()
-    if account_id is not None:
-        health_mark_dirty(account_id=account_id)
+    health_mark_dirty(account_id=account_id)
+    # Few responses answer a loop's follow-up survey; only those get a task.
+    if Loop.objects.filter(followup_invitation_id=invitation_id).exists():
+        enqueue_on_commit(followup_record_task, response_id)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from surveys.models import Response
 from surveys.services import invitations as invitation_services
 from surveys.services.import_jobs import import_job_check, import_job_run
 from surveys.services.outbox import outbox_send, outbox_stale
+from surveys.signals import response_saved
 from vocplatform.queueing import requeue_claim
 
 # Every task: late ack (redelivered if the worker dies), retries with exponential back-off and jitter.
@@ -41,11 +43,14 @@ def outbox_send_task(message_id: int) -> bool:
 @shared_task(
     acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5, time_limit=120, soft_time_limit=110
 )
-def response_analyse_task(response_id: int) -> None:
+def response_recorded_task(response_id: int, created: bool) -> None:
+    """After a response commits: tell the other apps (`response_saved`), then analyse it. One task,
+    so that the customer's request publishes one message and runs no other app's code."""
     # Imported here: the analysis loads scikit-learn and NLTK, which the web process (it only
     # publishes this task) should not carry.
     from surveys.services.analysis import response_analyse
 
+    response_saved.send(Response, response_id=response_id, created=created)
     response_analyse(response_id=response_id)
 
 
@@ -67,7 +72,9 @@ def invitations_sweep_task() -> dict[str, int]:
 
     unanalysed = requeue_claim("response-analysis", responses_awaiting_analysis())
     for response_id in unanalysed:
-        response_analyse_task.delay(response_id)
+        # The lost message may have been the one for the response's creation, so it is announced as
+        # created; the receivers act once per response whatever they are told (the webhook has a key).
+        response_recorded_task.delay(response_id, True)
     return {
         "due": len(due),
         "reminded": reminded,

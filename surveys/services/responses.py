@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -16,10 +17,11 @@ from django.utils import timezone
 
 from surveys.models import Answer, Invitation, Question, Response, Survey, score_band
 from surveys.services.tokens import token_hash
-from surveys.signals import response_saved
 from vocplatform.queueing import enqueue_on_commit
 
 MAX_TEXT = 10_000
+# What another request may change on an invitation between a page's read and its write.
+_MUTABLE = ("status", "expires_at", "opened_at")
 
 
 class Access(enum.Enum):
@@ -47,7 +49,7 @@ def invitation_for_token(token: str) -> tuple[Access, Invitation | None]:
     if not token or len(token) > 100:
         return Access.UNKNOWN, None
     invitation = (
-        Invitation.objects.select_related("survey", "contact", "account")
+        Invitation.objects.select_related("survey")
         .filter(token_hash=token_hash(token))
         .exclude(status=Invitation.Status.SUPPRESSED)
         .first()
@@ -93,25 +95,25 @@ def _validate(question: Question, answer: AnswerInput | None) -> tuple[AnswerInp
     return AnswerInput(text=text), None
 
 
-def _lock(invitation_id: int) -> Invitation:
-    # of=("self",): lock the invitation only, not the survey, contact and account joined to it.
-    return (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("survey", "contact", "account")
-        .get(pk=invitation_id)
-    )
+def _lock(invitation: Invitation) -> Invitation:
+    """Lock the invitation's row and re-read the fields that may have changed since the caller
+    read it (its survey, read with it, is kept)."""
+    current = Invitation.objects.select_for_update().filter(pk=invitation.pk).values(*_MUTABLE).get()
+    for name, value in current.items():
+        setattr(invitation, name, value)
+    return invitation
 
 
 def _response_for(invitation: Invitation) -> tuple[Response, bool]:
-    existing = Response.objects.filter(invitation=invitation).first()
+    existing = Response.objects.filter(invitation=invitation).order_by().first()
     if existing:
         return existing, False
     return (
         Response(
             invitation=invitation,
             survey=invitation.survey,
-            contact=invitation.contact,
-            account=invitation.account,
+            contact_id=invitation.contact_id,
+            account_id=invitation.account_id,
             touchpoint=invitation.survey.touchpoint,
         ),
         True,
@@ -142,17 +144,17 @@ def _mark_answered(invitation: Invitation) -> None:
 
 
 def _announce(response: Response, created: bool) -> None:
-    from surveys.tasks import response_analyse_task
+    from surveys.tasks import response_recorded_task
 
-    # Analysis runs after commit in a worker, never in the customer's request.
-    enqueue_on_commit(response_analyse_task, response.pk)
-    transaction.on_commit(lambda: response_saved.send(Response, response_id=response.pk, created=created))
+    # One message after commit: the worker tells the other apps (response_saved) and analyses the
+    # text, so the customer's request waits on neither.
+    enqueue_on_commit(response_recorded_task, response.pk, created)
 
 
 @transaction.atomic
-def response_record_score(*, invitation_id: int, score: int) -> Response:
+def response_record_score(*, invitation: Invitation, score: int) -> Response:
     """A one-click score from the email: recorded at once, the customer may add the rest on the page."""
-    invitation = _lock(invitation_id)
+    invitation = _lock(invitation)
     if invitation_access(invitation) is not Access.OK:
         raise AnswerInvalid({0: "This survey can no longer be answered."})
     first = invitation.survey.questions.order_by("position", "pk").first()
@@ -173,12 +175,21 @@ def response_record_score(*, invitation_id: int, score: int) -> Response:
 
 
 @transaction.atomic
-def response_submit(*, invitation_id: int, answers: dict[int, AnswerInput], consent: bool) -> Response:
-    """Record the whole form. A second submit edits the same response until the survey closes."""
-    invitation = _lock(invitation_id)
+def response_submit(
+    *,
+    invitation: Invitation,
+    answers: dict[int, AnswerInput],
+    consent: bool,
+    questions: Sequence[Question] | None = None,
+) -> Response:
+    """Record the whole form. A second submit edits the same response until the survey closes.
+    `questions` are the survey's, in order, when the caller has them already (the page validated
+    its form against them)."""
+    invitation = _lock(invitation)
     if invitation_access(invitation) is not Access.OK:
         raise AnswerInvalid({0: "This survey can no longer be answered."})
-    questions = list(invitation.survey.questions.order_by("position", "pk"))
+    if questions is None:
+        questions = list(invitation.survey.questions.order_by("position", "pk"))
     cleaned: dict[int, AnswerInput] = {}
     errors: dict[int, str] = {}
     for question in questions:

@@ -104,7 +104,7 @@ def _record_link_score(invitation: Invitation, first: Question, raw: str) -> str
     if Response.objects.filter(invitation=invitation, score=score).exists():
         return None  # a reload, or the same button in a reminder: nothing new to record
     try:
-        response_record_score(invitation_id=invitation.pk, score=score)
+        response_record_score(invitation=invitation, score=score)
     except AnswerInvalid as refused:
         return next(iter(refused.errors.values()), BAD_SCORE)
     return None
@@ -144,10 +144,16 @@ def _show(request: HttpRequest, token: str, invitation: Invitation) -> HttpRespo
 
 
 def _submit(request: HttpRequest, token: str, invitation: Invitation) -> HttpResponse:
-    form = ResponseForm(request.POST, questions=_questions(invitation))
+    questions = _questions(invitation)
+    form = ResponseForm(request.POST, questions=questions)
     if form.is_valid():
         try:
-            response_submit(invitation_id=invitation.pk, answers=form.answers(), consent=form.cleaned_data["consent"])
+            response_submit(
+                invitation=invitation,
+                answers=form.answers(),
+                consent=form.cleaned_data["consent"],
+                questions=questions,
+            )
         except AnswerInvalid as refused:
             form.add_service_errors(refused.errors)
         else:

@@ -35,7 +35,7 @@ def detractor_loop(site) -> tuple[User, User, Loop]:  # type: ignore[no-untyped-
     invitation = invitation_build(survey=survey, contact=contact, scheduled_for=timezone.now())
     invitation.save()
     response_submit(
-        invitation_id=invitation.pk,
+        invitation=invitation,
         answers={nps.pk: AnswerInput(number=2), text.pk: AnswerInput(text="The outage cost us a day")},
         consent=False,
     )

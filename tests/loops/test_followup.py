@@ -37,7 +37,7 @@ def answer_followup(invitation, resolved: bool, capture, score: int = 4):
     yes_no, csat, _text = invitation.survey.questions.order_by("position")
     with capture(execute=True):
         response_submit(
-            invitation_id=invitation.pk,
+            invitation=invitation,
             answers={yes_no.pk: AnswerInput(choices=["Yes" if resolved else "No"]), csat.pk: AnswerInput(number=score)},
             consent=False,
         )

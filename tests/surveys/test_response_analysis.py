@@ -34,7 +34,7 @@ def answer(survey, contact, score, comment, capture):
     nps, text = survey.questions.order_by("position")
     with capture(execute=True):
         response = response_submit(
-            invitation_id=invitation.pk,
+            invitation=invitation,
             answers={nps.pk: AnswerInput(number=score), text.pk: AnswerInput(text=comment)},
             consent=False,
         )
