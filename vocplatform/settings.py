@@ -261,6 +261,14 @@ SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 120, minimum=1)
 ESCALATION_SECONDS = env_int("ESCALATION_SECONDS", 300, minimum=10)
 DIGEST_HOUR_UTC = env_int("DIGEST_HOUR_UTC", 7, minimum=0, maximum=23)
 
+# --- reports ----------------------------------------------------------------------------------------
+# An NPS over fewer answers than this is drawn hollow and labelled "noise".
+REPORTS_MIN_NPS_SAMPLE = env_int("REPORTS_MIN_NPS_SAMPLE", 30, minimum=1)
+# Rows a PDF pack lists per table before it says how many more there are (the rest are in the export).
+REPORTS_PACK_MAX_ROWS = env_int("REPORTS_PACK_MAX_ROWS", 500, minimum=10)
+# A render whose worker died is claimed again after this long.
+REPORTS_RENDER_LEASE_SECONDS = env_int("REPORTS_RENDER_LEASE_SECONDS", 900, minimum=60)
+
 # --- webhooks ---------------------------------------------------------------------------------------
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 120, minimum=10)

@@ -37,7 +37,7 @@ EMAIL_LEASE = dt.timedelta(minutes=10)
 
 def render_lease() -> dt.timedelta:
     """A report still "rendering" after this long lost its worker and may be claimed again."""
-    return dt.timedelta(seconds=int(getattr(settings, "REPORTS_RENDER_LEASE_SECONDS", 900)))
+    return dt.timedelta(seconds=int(settings.REPORTS_RENDER_LEASE_SECONDS))
 
 
 def _zone(schedule: ReportSchedule) -> zoneinfo.ZoneInfo:

@@ -21,7 +21,7 @@ Z_95 = 1.96
 
 def min_nps_sample() -> int:
     """Below this many answers an NPS is shown but flagged as noise."""
-    return int(getattr(settings, "REPORTS_MIN_NPS_SAMPLE", 30))
+    return int(settings.REPORTS_MIN_NPS_SAMPLE)
 
 
 def nps_value(promoters: int, detractors: int, n: int) -> float | None:

@@ -33,7 +33,7 @@ CONTENTS_FROM_ROWS = 40
 
 def max_rows() -> int:
     """Each list in a pack stops here, saying how many more there are."""
-    return int(getattr(settings, "REPORTS_PACK_MAX_ROWS", 500))
+    return int(settings.REPORTS_PACK_MAX_ROWS)
 
 
 @dataclass(frozen=True)
