@@ -49,7 +49,7 @@ beat: $(STAMP) ## Run Celery beat in the foreground
 	$(PY) -m celery -A vocplatform beat --loglevel=INFO
 
 bench: $(STAMP) ## Run every benchmark in bench/ and print its figures
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	$(PY) bench/all.py
 
 clean: ## Remove the virtualenv and local state under var/
 	rm -rf $(VENV) var staticfiles

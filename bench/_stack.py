@@ -115,9 +115,12 @@ def setup_django(env: Mapping[str, str]) -> None:
 
 
 def manage(env: Mapping[str, str], *args: str, timeout: float = 240) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=dict(env), check=True, capture_output=True, timeout=timeout
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=dict(env), capture_output=True, timeout=timeout
     )
+    if done.returncode:
+        said = (done.stderr or done.stdout).decode(errors="replace")[-2000:]
+        raise SystemExit(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{said}")
 
 
 def purge_broker(env: Mapping[str, str]) -> None:

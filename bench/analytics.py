@@ -20,12 +20,16 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402 - after the thread settings above, which must precede numpy
 import platform  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _summary  # noqa: E402 - next to this script (sys.path above)
 
 from surveys.analytics.analysis import TextModels, analyse_comment, analyse_comments  # noqa: E402
 from surveys.analytics.datasets import LabelledComments, airline_feedback_path, read_labelled_csv  # noqa: E402
@@ -63,7 +67,16 @@ def main() -> int:
     label = f"analyse_comments (batches of {arguments.batch})"
     print(f"{label:<40}{batched:>10,.0f} comments/s   {batched / raw:6.1%} of raw VADER")
     print(f"\ngoal: full analysis >= 50% of raw VADER -> batch {'met' if batched >= raw / 2 else 'NOT met'}")
+    _summary.figure("analytics", "raw VADER, one core", f"{raw:,.0f} comments/s")
+    _summary.figure(
+        "analytics", "full analysis vs raw VADER (batches)", f"{batched / raw:.0%}", ">= 50%", batched >= raw / 2
+    )
+    _summary.memory("analytics", "this process (models trained and loaded)", _peak_rss_kib())
     return 0
+
+
+def _peak_rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _arguments() -> argparse.Namespace:

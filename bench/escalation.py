@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 import secrets
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _stack  # the helpers sit next to this script (sys.path above), not in an installed package
+import _summary
 
 BATCH = 5000
 
@@ -162,6 +164,9 @@ def main() -> int:
         print(f"escalations stored: {Escalation.objects.count():,}; notifications: {Notification.objects.count():,}")
         print(f"database size {_stack.database_size(database_url)}")
         print(f"hardware: {_stack.hardware()}; load average {load_before} before, {_stack.load_average()} after")
+        full = rows[1]
+        _summary.figure("escalation", f"pass over {full[1]} loops, {full[2]} due", f"{full[3]} s, {full[4]} queries")
+        _summary.memory("escalation", "this process", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     return 0
 
 

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _stack  # the helpers sit next to this script (sys.path above), not in an installed package
+import _summary
 
 USERNAME = "bench-admin"
 PASSWORD = "bench-password-not-secret"
@@ -217,6 +218,11 @@ def report(
     print(f"peak RSS of the gunicorn workers (VmHWM): {_stack.rss_line(peaks)}")
     for failure in (first.failures + replay.failures)[:5]:
         print("failed request:", failure)
+    passes = (("events into invitations", first, "created"), ("replayed events", replay, "duplicates"))
+    for name, done, counted in passes:
+        rate = done.totals[counted] / done.run.wall if done.run.wall else 0.0
+        _summary.figure("events", f"{name} ({args.events:,})", f"{rate:,.0f}/s")
+    _summary.memory("events", "gunicorn worker, event API", peaks, goal_mib=200)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import resource
 import secrets
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _stack  # the helpers sit next to this script (sys.path above), not in an installed package
+import _summary
 
 BATCH = 5000
 
@@ -146,17 +148,22 @@ def main() -> int:
             f"{Loop.objects.count():,} loops in {time.perf_counter() - started:.0f} s"
         )
         rows = []
+        first = 0.0
         for label in ("first run", "second run (same day: updates)"):
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
                 done = health_recompute(now=now)
                 seconds = time.perf_counter() - started
             rows.append([label, f"{done:,}", f"{seconds:.1f}", str(len(queries.captured_queries))])
+            first = first or seconds
         print()
         print(_stack.table(["recompute", "accounts", "seconds", "queries"], rows))
         bands = {b: HealthSnapshot.objects.filter(band=b).count() for b in ("red", "yellow", "green", "unknown")}
         print(f"\nbands: {bands}; database size {_stack.database_size(database_url)}")
         print(f"hardware: {_stack.hardware()}; load average {load_before} before, {_stack.load_average()} after")
+        figure = f"recompute of {args.accounts:,} accounts"
+        _summary.figure("health", figure, f"{first:.1f} s", "< 60 s", first < 60)
+        _summary.memory("health", "this process", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     return 0
 
 

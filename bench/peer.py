@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _load  # the helpers sit next to this script (sys.path above), not in an installed package
 import _stack
+import _summary
 import submit
 
 PEER_PROJECT = Path(__file__).resolve().parent / "peer_project"
@@ -215,14 +216,6 @@ def measure(
     return served
 
 
-def vocplatform_answer(questions: Mapping[str, int]) -> _load.Step:
-    def fields(index: int) -> dict[str, str]:
-        form = {f"q_{questions['nps']}": str(index % 11), f"q_{questions['text']}": _load.COMMENTS[index % 3]}
-        return {**form, "consent": "1"} if index % 2 else form
-
-    return _load.post_form(fields, _load.redirected_to("thanks/"))
-
-
 def peer_answer(ids: Mapping[str, int]) -> _load.Step:
     def fields(index: int) -> dict[str, str]:
         return {f"question_{ids['rating']}": str(index % 11), f"question_{ids['comment']}": _load.COMMENTS[index % 3]}
@@ -237,24 +230,12 @@ def insert_answer() -> _load.Step:
     return _load.post_form(fields, _load.redirected_to("thanks/"))
 
 
-def setup_vocplatform(env: dict[str, str], count: int) -> tuple[list[str], dict[str, int]]:
-    _stack.setup_django(env)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("collectstatic", verbosity=0, interactive=False)  # the survey page's CSS, DEBUG being off
-    return submit.create_data(count)
-
-
 def run_all(args: argparse.Namespace, python: Path, tmp: Path, mine_url: str, peer_url: str) -> list[Served]:
-    # Every respondent comes from an address of their own through one trusted proxy, as in
-    # production, so the per-IP throttle counts in a row per respondent, not in one hot row for
-    # 127.0.0.1 that every request would update (the rate limit itself is lifted by production_env).
-    env = _stack.production_env(mine_url, tmp, DATABASE_CONN_MAX_AGE=str(args.conn_max_age), DJANGO_TRUSTED_PROXIES="1")
+    env = submit.server_env(mine_url, tmp, args.conn_max_age)
     if not _stack.broker_reachable(env):
         raise SystemExit(f"the broker {env['CELERY_BROKER_URL']} is not reachable; set BENCH_BROKER_URL")
     started = time.perf_counter()
-    tokens, questions = setup_vocplatform(env, args.invitations)
+    tokens, questions = submit.setup_vocplatform(env, args.invitations)
     peer_ids = peer_prepare(python, peer_env(peer_url, args.conn_max_age))
     insert_path = insert_module(tmp, mine_url)
     print(f"setup (2 databases migrated, {args.invitations:,} invitations): {time.perf_counter() - started:.0f} s")
@@ -263,8 +244,8 @@ def run_all(args: argparse.Namespace, python: Path, tmp: Path, mine_url: str, pe
     _stack.purge_broker(env)
     try:
         with _stack.gunicorn(env, ready_path="/s/not-a-token/") as server:
-            submit.check_public_page(server.port, tokens[0], questions)
-            results.append(measure("vocplatform", server, paths, vocplatform_answer(questions), args))
+            submit.check_public_page(server.port, paths[0], questions)
+            results.append(measure("vocplatform", server, paths, submit.vocplatform_answer(questions), args))
         peer_path = f"/survey/{peer_ids['survey']}/"
         with peer_gunicorn(python, peer_env(peer_url, args.conn_max_age), peer_path) as server:
             results.append(measure("peer", server, [peer_path] * len(paths), peer_answer(peer_ids), args))
@@ -349,11 +330,29 @@ def report(args: argparse.Namespace, results: Sequence[Served], urls: tuple[str,
     if busiest.generator_cores > 0.8:
         cores = f"{busiest.generator_cores:.2f} cores"
         print(f"note: the generator used {cores} in '{busiest.name}': it may be the limit there")
+    _summarise(results)
     for run in runs:
         if run.unreached:
             print(f"time ran out in '{run.name}' ({args.timeout:.0f} s): {run.unreached:,} requests not sent")
         if run.first_error:
             print(f"first failed request, {run.name}: {run.first_error}")
+
+
+def _summarise(results: Sequence[Served]) -> None:
+    for served in results:
+        run = served.posts
+        p99 = f"{_stack.percentile(run.latencies, 0.99) * 1000:.0f} ms" if run.latencies else "-"
+        _summary.figure("peer", f"answers/s (p99), {served.name}", f"{run.rate:,.0f}/s ({p99})")
+    mine, peer, ceiling = (served.posts for served in results)
+    if mine.rate and peer.rate and ceiling.rate:
+        vs_peer = mine.rate / peer.rate
+        _summary.figure("peer", "vocplatform / peer, answers/s", f"{vs_peer:.2f}x", ">= 5x", vs_peer >= 5)
+        lower = _stack.percentile(mine.latencies, 0.99) < _stack.percentile(peer.latencies, 0.99)
+        _summary.figure("peer", "vocplatform p99 below the peer's", "yes" if lower else "no", "lower", lower)
+        vs_insert = mine.rate / ceiling.rate
+        _summary.figure("peer", "vocplatform / one-INSERT view", f"{vs_insert:.0%}", ">= 40%", vs_insert >= 0.4)
+    for served in results:
+        _summary.memory("peer", f"gunicorn worker, {served.name}", served.rss, goal_mib=200)
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:

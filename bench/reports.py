@@ -33,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _stack  # the helpers sit next to this script (sys.path above), not in an installed package
+import _summary
 
 ACCOUNTS = 20_000
 RUNS = 5
@@ -344,13 +345,26 @@ def main() -> int:
         headers = ["figure", "selector, admin (ms)", "selector, supervisor (ms)", "plain SQL floor (ms)"]
         for days in (84, 365):
             print(f"\ndashboard figures over {days} days (median of {RUNS} warm runs; goal under 300 ms):")
-            print(_stack.table(headers, time_dashboards(people, days)))
+            rows = time_dashboards(people, days)
+            print(_stack.table(headers, rows))
+            slowest = max(rows, key=lambda row: float(row[1]))
+            _summary.figure(
+                "reports",
+                f"slowest dashboard figure, {days} days ({slowest[0]}; SQL floor {slowest[3]} ms)",
+                f"{slowest[1]} ms",
+                "< 300 ms",
+                float(slowest[1]) < 300,
+            )
         pages, seconds, rss_before, rss_after, split = render_review_pack(people["admin"])
         print(
             f"\nmanagement review pack, one week, as the admin: {pages} pages in {seconds:.1f} s ({split}; "
             f"goal: 50 pages under 10 s); peak RSS {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} MiB after"
         )
         print(f"hardware: {_stack.hardware()}; load average {load_before} before, {_stack.load_average()} after")
+        per_50 = seconds * 50 / pages if pages else float("inf")
+        measured = f"{seconds:.1f} s ({per_50:.1f} s per 50 pages)"
+        _summary.figure("reports", f"review pack, {pages} pages", measured, "50 pages < 10 s", per_50 < 10)
+        _summary.memory("reports", "data, dashboards and the pack in one process", rss_after, goal_mib=600)
     return 0
 
 

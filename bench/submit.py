@@ -2,38 +2,31 @@
 
 A throwaway database `vocbench_<pid>` is created, migrated and dropped at the end. gunicorn
 (2 sync workers, production settings: DEBUG off) serves the project. Each of N invitations
-has its own link; K client threads on loopback first GET every survey page (the form and its
-CSRF cookie, timed as a phase of its own), then POST every answer (an NPS score, a comment,
-consent) and expect the redirect to the thanks page. The ceiling is a trivial Django view
-(one `SELECT 1`, the project's settings and middleware, written to a temporary module at run
-time) served the same way and driven the same way; the table gives the ratio of the rates.
+has its own link; K client threads on loopback (the generator in bench/_load.py, which
+bench/peer.py drives the same way) first GET every survey page (the form and its CSRF cookie,
+timed as a phase of its own), then POST every answer (an NPS score, a comment, consent) and
+expect the redirect to the thanks page. The ceiling is a trivial Django view (one `SELECT 1`,
+the project's settings and middleware, written to a temporary module at run time) served and
+driven the same way; the table gives the ratio of the rates.
 
-    .venv/bin/python bench/submit.py [--invitations 2000] [--clients 4] [--timeout 30] [--conn-max-age 0]
+    .venv/bin/python bench/submit.py [--invitations 2000] [--clients 4] [--timeout 30] [--conn-max-age 60]
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _stack  # the helpers sit next to this script (sys.path above), not in an installed package
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-COMMENTS = [
-    "Quick answer and the engineer knew the product well.",
-    "It took three emails before anyone understood the problem.",
-    "Fine overall, though the invoice portal is still confusing.",
-]
+import _load  # the helpers sit next to this script (sys.path above), not in an installed package
+import _stack
+import _summary
 
 CEILING_SETTINGS = """\
 from vocplatform.settings import *  # noqa: F403 - the project's settings, middleware and database
@@ -58,23 +51,12 @@ urlpatterns = [path("s/<str:token>/", trivial)]
 """
 
 
-@dataclass
-class Link:
-    token: str
-    cookies: dict[str, str] = field(default_factory=dict)
-    csrf: str = ""
-    fetched: bool = False
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--invitations", type=int, default=2000, help="survey links, one answer each (default 2,000)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads (default 4)")
     parser.add_argument(
-        "--conn-max-age",
-        type=int,
-        default=0,
-        help="DATABASE_CONN_MAX_AGE of the servers (default 0, the project's default: a connection per request)",
+        "--conn-max-age", type=int, default=60, help="DATABASE_CONN_MAX_AGE of the servers (default 60, the project's)"
     )
     parser.add_argument("--timeout", type=float, default=30, help="seconds each of the 4 phases may take (default 30)")
     args = parser.parse_args()
@@ -112,125 +94,67 @@ def create_data(count: int) -> tuple[list[str], dict[str, int]]:
     return [token_for(i.token_nonce) for i in invitations], {"nps": nps.pk, "text": text.pk}
 
 
-def check_public_page(port: int, token: str, questions: dict[str, int]) -> None:
+def setup_vocplatform(env: Mapping[str, str], count: int) -> tuple[list[str], dict[str, int]]:
+    """Migrate this process's database and create `count` invitations (see `create_data`)."""
+    _stack.setup_django(env)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)  # the survey page's CSS, DEBUG being off
+    return create_data(count)
+
+
+def server_env(database_url: str, var_dir: Path, conn_max_age: int) -> dict[str, str]:
+    # Every respondent comes from an address of their own through one trusted proxy, as in
+    # production, so the per-IP throttle counts in a row per respondent, not in one hot row for
+    # 127.0.0.1 that every request would update (the rate limit itself is lifted by production_env).
+    return _stack.production_env(
+        database_url, var_dir, DATABASE_CONN_MAX_AGE=str(conn_max_age), DJANGO_TRUSTED_PROXIES="1"
+    )
+
+
+def vocplatform_answer(questions: Mapping[str, int]) -> _load.Step:
+    """POST a score and a comment (consent on every other one); taken when redirected to the thanks page."""
+
+    def fields(index: int) -> dict[str, str]:
+        form = {f"q_{questions['nps']}": str(index % 11), f"q_{questions['text']}": _load.COMMENTS[index % 3]}
+        return {**form, "consent": "1"} if index % 2 else form
+
+    return _load.post_form(fields, _load.redirected_to("thanks/"))
+
+
+def check_public_page(port: int, path: str, questions: Mapping[str, int]) -> None:
     """Fail clearly if the public survey page is not (yet) what this benchmark drives."""
-    client = _stack.Client(port)
-    reply = client.request("GET", f"/s/{token}/")
-    client.close()
+    reply = _load.Client(port).request("GET", path)
     missing = [f"q_{pk}" for pk in questions.values() if f'name="q_{pk}"'.encode() not in reply.body]
     if reply.status != 200 or missing or not _stack.csrf_from(reply.body):
         raise SystemExit(
-            f"the public survey page GET /s/<token>/ is not ready: HTTP {reply.status}, "
-            f"fields missing: {missing or 'none'}, CSRF token: {'yes' if _stack.csrf_from(reply.body) else 'no'}. "
-            "bench/submit.py needs surveys/views/public.py serving the form (fields q_<question pk>, "
-            "csrfmiddlewaretoken) and a POST that redirects to /s/<token>/thanks/."
+            f"the public survey page GET {path} is not ready: HTTP {reply.status}, fields missing: "
+            f"{missing or 'none'}, CSRF token: {'yes' if _stack.csrf_from(reply.body) else 'no'}"
         )
 
 
-Step = Callable[[_stack.Client, Link, int], bool]
-
-
-def drive(port: int, links: list[Link], clients: int, timeout: float, step: Step) -> _stack.Run:
-    """Run `step` once per link from `clients` threads, each with its own connection. Times each step."""
-    run = _stack.Run("")
-    lock = threading.Lock()
-    cursor = iter(enumerate(links))
-    deadline = time.monotonic() + timeout
-
-    def client_loop(client: _stack.Client) -> None:
-        while time.monotonic() < deadline:
-            with lock:
-                item = next(cursor, None)
-            if item is None:
-                break
-            index, link = item
-            started = time.perf_counter()
-            ok = step(client, link, index)
-            elapsed = time.perf_counter() - started
-            with lock:
-                if ok:
-                    run.latencies.append(elapsed)
-                else:
-                    run.errors += 1
-        client.close()
-
-    threads = [threading.Thread(target=client_loop, args=(_stack.Client(port),)) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    run.wall = time.perf_counter() - started
-    return run
-
-
-_first_error: list[str] = []
-
-
-def _note(reply: _stack.Reply, what: str) -> None:
-    if not _first_error:
-        _first_error.append(f"{what}: HTTP {reply.status} {reply.body[:200]!r}")
-
-
-def get_page(client: _stack.Client, link: Link, index: int) -> bool:
-    client.cookies = {}
-    reply = client.request("GET", f"/s/{link.token}/")
-    link.cookies, link.csrf = dict(client.cookies), _stack.csrf_from(reply.body)
-    link.fetched = reply.status == 200
-    if reply.status != 200:
-        _note(reply, "GET")
-    return reply.status == 200
-
-
-def post_answer_to(questions: dict[str, int]) -> Step:
-    def post_answer(client: _stack.Client, link: Link, index: int) -> bool:
-        client.cookies = dict(link.cookies)
-        form = {
-            f"q_{questions['nps']}": str(index % 11),
-            f"q_{questions['text']}": COMMENTS[index % len(COMMENTS)],
-            "csrfmiddlewaretoken": link.csrf,
-        }
-        if index % 2:
-            form["consent"] = "1"
-        reply = client.request("POST", f"/s/{link.token}/", urlencode(form).encode(), FORM)
-        ok = reply.status == 302 and reply.headers.get("Location", "").endswith(f"/s/{link.token}/thanks/")
-        if not ok:
-            _note(reply, "POST")
-        return ok
-
-    return post_answer
-
-
-def post_trivial(client: _stack.Client, link: Link, index: int) -> bool:
-    client.cookies = dict(link.cookies)
-    reply = client.request("POST", f"/s/{link.token}/", urlencode({"score": index % 11}).encode(), FORM)
-    return reply.status == 200
+def _trivial_answer() -> _load.Step:
+    return _load.post_form(lambda index: {"score": str(index % 11)}, lambda link, reply: reply.status == 200)
 
 
 @dataclass
 class Served:
     """One server's figures: the GET phase, the POST phase, peak RSS of its workers."""
 
-    gets: _stack.Run
-    posts: _stack.Run
+    gets: _load.LoadRun
+    posts: _load.LoadRun
     rss: dict[int, int]
 
 
-def measure(
-    env: dict[str, str],
-    links: list[Link],
-    args: argparse.Namespace,
-    post: Step,
-    check: Callable[[int], None] | None = None,
-    pythonpath: str | None = None,
-) -> Served:
-    with _stack.gunicorn(env, ready_path="/s/not-a-token/", pythonpath=pythonpath) as server:
-        if check:
-            check(server.port)
-        gets = drive(server.port, links, args.clients, args.timeout, get_page)
-        # A page the GET phase did not reach (its time ran out) gave no form token: nothing to post.
-        posts = drive(server.port, [link for link in links if link.fetched], args.clients, args.timeout, post)
-        return Served(gets, posts, server.peak_rss_kib())
+def measure(server: _stack.Gunicorn, paths: Sequence[str], post: _load.Step, args: argparse.Namespace) -> Served:
+    links = _load.links_for(paths)
+    pids = server.worker_pids()
+    gets = _load.drive(server.port, links, args.clients, args.timeout, _load.get_form, pids)
+    # A page the GET phase did not reach (its time ran out) gave no form token: nothing to post.
+    fetched = [link for link in links if link.fetched]
+    posts = _load.drive(server.port, fetched, args.clients, args.timeout, post, pids)
+    return Served(gets, posts, server.peak_rss_kib())
 
 
 def ceiling_module(directory: Path) -> str:
@@ -243,25 +167,22 @@ def main() -> int:
     args = parse_args()
     print(f"submit benchmark: {args.invitations:,} invitations, {args.clients} client threads")
     with tempfile.TemporaryDirectory(prefix="vocbench-") as tmp, _stack.throwaway_database() as database_url:
-        env = _stack.production_env(database_url, Path(tmp), DATABASE_CONN_MAX_AGE=str(args.conn_max_age))
+        env = server_env(database_url, Path(tmp), args.conn_max_age)
         load_before = _stack.load_average()
         if not _stack.broker_reachable(env):
             raise SystemExit(f"the broker {env['CELERY_BROKER_URL']} is not reachable; set BENCH_BROKER_URL")
-        _stack.setup_django(env)
-        from django.core.management import call_command
-
         started = time.perf_counter()
-        call_command("migrate", verbosity=0, interactive=False)
-        call_command("collectstatic", verbosity=0, interactive=False)  # the survey page's CSS, DEBUG being off
-        tokens, questions = create_data(args.invitations)
+        tokens, questions = setup_vocplatform(env, args.invitations)
         print(f"setup (migrate, static files, {args.invitations:,} invitations): {time.perf_counter() - started:.1f} s")
+        paths = [f"/s/{token}/" for token in tokens]
         _stack.purge_broker(env)
         try:
-            check = functools.partial(check_public_page, token=tokens[0], questions=questions)
-            survey = measure(env, [Link(t) for t in tokens], args, post_answer_to(questions), check=check)
+            with _stack.gunicorn(env, ready_path="/s/not-a-token/") as server:
+                check_public_page(server.port, paths[0], questions)
+                survey = measure(server, paths, vocplatform_answer(questions), args)
             trivial_env = {**env, "DJANGO_SETTINGS_MODULE": "vocbench_ceiling_settings"}
-            links = [Link(t) for t in tokens]
-            trivial = measure(trivial_env, links, args, post_trivial, pythonpath=ceiling_module(Path(tmp)))
+            with _stack.gunicorn(trivial_env, ready_path="/s/ready/", pythonpath=ceiling_module(Path(tmp))) as server:
+                trivial = measure(server, paths, _trivial_answer(), args)
         finally:
             _stack.purge_broker(env)
         report(args, survey, trivial, database_url, load_before)
@@ -271,15 +192,13 @@ def main() -> int:
 def report(args: argparse.Namespace, survey: Served, trivial: Served, database_url: str, load_before: str) -> None:
     from surveys.models import Answer, Response
 
-    survey_get, survey_post, survey_rss = survey.gets, survey.posts, survey.rss
-    trivial_get, trivial_post, trivial_rss = trivial.gets, trivial.posts, trivial.rss
-    survey_get.name, survey_post.name = "survey page GET", "survey answer POST"
-    trivial_get.name, trivial_post.name = "trivial view GET", "trivial view POST"
-    runs = [survey_get, survey_post, trivial_get, trivial_post]
+    survey.gets.name, survey.posts.name = "survey page GET", "survey answer POST"
+    trivial.gets.name, trivial.posts.name = "trivial view GET", "trivial view POST"
+    runs = [survey.gets, survey.posts, trivial.gets, trivial.posts]
     print()
     print(_stack.table(["requests", "ok", "errors", "responses/s", "p50 ms", "p99 ms"], [run.row() for run in runs]))
     print()
-    for what, mine, ceiling in (("GET", survey_get, trivial_get), ("POST", survey_post, trivial_post)):
+    for what, mine, ceiling in (("GET", survey.gets, trivial.gets), ("POST", survey.posts, trivial.posts)):
         if not (mine.rate and ceiling.rate):
             print(f"{what}: no ratio, a server answered nothing")
             continue
@@ -293,10 +212,23 @@ def report(args: argparse.Namespace, survey: Served, trivial: Served, database_u
         f"clients {args.clients}, gunicorn workers {_stack.GUNICORN_WORKERS} (sync), "
         f"DATABASE_CONN_MAX_AGE {args.conn_max_age}"
     )
-    rss = f"survey {_stack.rss_line(survey_rss)}; trivial {_stack.rss_line(trivial_rss)}"
-    print(f"peak RSS of the gunicorn workers (VmHWM): {rss}")
-    if _first_error:
-        print("first failed request:", _first_error[0])
+    print(
+        f"peak RSS of the gunicorn workers (VmHWM): survey {_stack.rss_line(survey.rss)}; trivial "
+        f"{_stack.rss_line(trivial.rss)}"
+    )
+    for run in runs:
+        if run.first_error:
+            print(f"first failed request, {run.name}: {run.first_error}")
+    post = survey.posts
+    measured = f"{post.rate:,.0f}/s ({_ms(post, 0.5)}, {_ms(post, 0.99)})"
+    _summary.figure("submit", "survey answers/s (p50, p99)", measured)
+    if post.rate and trivial.posts.rate:
+        _summary.figure("submit", "answers/s vs trivial view", f"{post.rate / trivial.posts.rate:.0%}")
+    _summary.memory("submit", "gunicorn worker, survey pages", survey.rss, goal_mib=200)
+
+
+def _ms(run: _load.LoadRun, fraction: float) -> str:
+    return f"{_stack.percentile(run.latencies, fraction) * 1000:.0f} ms" if run.latencies else "-"
 
 
 if __name__ == "__main__":
