@@ -49,6 +49,9 @@ MIN_CATEGORY_ROWS = 5
 MAX_CATEGORIES = 30
 MISSING = "(missing)"
 DECILE_MIDPOINTS = (0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95)
+# Gradient boosting drivers predict every account once per typical value of every feature (about
+# 80 copies on the telco data): rows per predict_proba call, so a call holds tens of MB, not GBs.
+PERTURBED_ROWS_PER_CALL = 50_000
 
 Row = Mapping[str, object]
 
@@ -103,6 +106,10 @@ class _Columns:
             matrix[i, len(self.numbers) :] = [_category(row.get(name)) for name in self.categories]
         return matrix
 
+    def cell(self, name: str, value: object) -> object:
+        """``value`` of feature ``name`` as ``matrix`` holds it."""
+        return _category(value) if name in self.categories else _number(value)
+
     def readable(self, name: str, value: object) -> str:
         if name in self.categories:
             category = _category(value)
@@ -141,7 +148,11 @@ class ChurnModel:
         return [float(p) for p in probabilities]
 
     def drivers(self, row: Row, *, top: int = 3) -> list[tuple[str, float]]:
-        """The features pushing this account's risk up most, as ``("Contract = Month-to-month", 0.8)``,
+        """The features pushing this account's risk up most; ``drivers_many`` for one row."""
+        return self.drivers_many([row], top=top)[0]
+
+    def drivers_many(self, rows: Sequence[Row], *, top: int = 3) -> list[list[tuple[str, float]]]:
+        """Per row, the features pushing its risk up most, as ``("Contract = Month-to-month", 0.8)``,
         largest first; only features that raise the risk, so a safe account may have none.
 
         Logistic regression: coefficient × (standardised value − training mean), summed over a
@@ -152,35 +163,61 @@ class ChurnModel:
         commonest category could never show as a driver (in the telco data the commonest contract,
         month-to-month, is also the riskiest), and a median that sits on one side of a threshold
         makes small wiggles of the trees on that side look like drivers.
+
+        Each row's figures do not depend on the other rows: batching only saves the per-call cost
+        of the pipelines (the same arithmetic in the same order, so the same floats as one by one).
         """
+        if not rows:
+            return []
+        matrix = self._columns.matrix(rows)
         if self.kind == LOGISTIC:
-            contributions = self._linear_contributions(row)
+            contributions = self._linear_contributions(matrix)
         else:
-            contributions = self._perturbation_contributions(row)
-        raising = sorted((item for item in contributions.items() if item[1] > 0), key=lambda item: -item[1])
+            contributions = self._perturbation_contributions(matrix)
+        return [self._raising(row, values, top) for row, values in zip(rows, contributions, strict=True)]
+
+    def _raising(self, row: Row, contributions: np.ndarray, top: int) -> list[tuple[str, float]]:
+        positive = ((name, float(value)) for name, value in zip(self._columns.names, contributions, strict=True))
+        raising = sorted((item for item in positive if item[1] > 0), key=lambda item: -item[1])
         return [(self._columns.readable(name, row.get(name)), value) for name, value in raising[:top]]
 
-    def _linear_contributions(self, row: Row) -> dict[str, float]:
-        matrix = self._columns.matrix([row])
-        totals = dict.fromkeys(self._columns.names, 0.0)
+    def _linear_contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """One row per account, one column per feature (``features`` order), in log-odds."""
+        position = {name: index for index, name in enumerate(self._columns.names)}
+        totals = np.zeros((len(matrix), len(position)))
         members = self.calibrated.calibrated_classifiers_
         for member, reference, owners in zip(members, self._references, self._owners, strict=True):
             pipeline = member.estimator
-            design = np.asarray(pipeline.named_steps["columns"].transform(matrix))[0]
+            design = np.asarray(pipeline.named_steps["columns"].transform(matrix))
             parts = pipeline.named_steps["model"].coef_[0] * (design - reference)
-            for name, part in zip(owners, parts, strict=True):
-                totals[name] += float(part) / len(members)
+            for column, name in enumerate(owners):
+                totals[:, position[name]] += parts[:, column] / len(members)
         return totals
 
-    def _perturbation_contributions(self, row: Row) -> dict[str, float]:
+    def _perturbation_contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """One row per account, one column per feature (``features`` order), in probability points."""
+        columns = self._columns
         settings = [
-            (name, value, share) for name in self._columns.names for value, share in self._columns.typical[name]
+            (index, columns.cell(name, value), share)
+            for index, name in enumerate(columns.names)
+            for value, share in columns.typical[name]
         ]
-        actual, *variants = self.predict_proba([row, *({**row, name: value} for name, value, _ in settings)])
-        typical = dict.fromkeys(self._columns.names, 0.0)
-        for (name, _, share), probability in zip(settings, variants, strict=True):
-            typical[name] += share * probability
-        return {name: actual - probability for name, probability in typical.items()}
+        step = max(1, PERTURBED_ROWS_PER_CALL // (len(settings) + 1))
+        blocks = [self._perturbed(matrix[start : start + step], settings) for start in range(0, len(matrix), step)]
+        return np.vstack(blocks)
+
+    def _perturbed(self, matrix: np.ndarray, settings: Sequence[tuple[int, object, float]]) -> np.ndarray:
+        count = len(matrix)
+        # Block 0 holds the accounts as they are, block s + 1 the accounts with setting s applied.
+        stacked = np.tile(matrix, (len(settings) + 1, 1))
+        for block, (index, value, _) in enumerate(settings, start=1):
+            stacked[block * count : (block + 1) * count, index] = value
+        with threadpool_limits(limits=1):
+            probabilities = self.calibrated.predict_proba(stacked)[:, 1].reshape(len(settings) + 1, count)
+        typical = np.zeros((count, len(self._columns.names)))
+        for (index, _, share), probability in zip(settings, probabilities[1:], strict=True):
+            typical[:, index] += share * probability
+        return probabilities[0][:, np.newaxis] - typical
 
 
 def train_churn_model(

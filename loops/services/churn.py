@@ -26,6 +26,8 @@ from surveys.models import Account
 if TYPE_CHECKING:  # scikit-learn loads with loops.health.churn: only where a model is trained
     from loops.health.churn import ChurnDataset, ChurnModel, ChurnReport
 
+# Accounts scored at a time: their features, variants and risks are held in memory together.
+SCORE_BATCH = 2000
 ACCOUNT_FIELDS = ("pk", "custom_attributes", "segment", "region", "business_unit", "annual_revenue", "customer_since")
 
 
@@ -97,7 +99,12 @@ def active_model() -> tuple[ChurnModelVersion, ChurnModel] | None:
 
 
 def churn_score(*, account_ids: Sequence[int] | None = None) -> int:
-    """Score current customers (not churned) with the active model; no model, no score (never a fake one)."""
+    """Score current customers (not churned) with the active model; no model, no score (never a fake one).
+
+    Accounts go ``SCORE_BATCH`` at a time, each batch written before the next is read, so memory
+    does not grow with the number of accounts (gradient boosting drivers predict about 80 variants
+    of every row).
+    """
     loaded = active_model()
     if loaded is None:
         return 0
@@ -105,27 +112,33 @@ def churn_score(*, account_ids: Sequence[int] | None = None) -> int:
     accounts = Account.objects.exclude(outcome=Account.Outcome.CHURNED).filter(churned_at__isnull=True)
     if account_ids is not None:
         accounts = accounts.filter(pk__in=list(account_ids))
-    rows = feature_rows(accounts)
-    ids = sorted(rows)
-    if not ids:
-        return 0
-    probabilities = model.predict_proba([rows[pk] for pk in ids])
+    ids = list(accounts.order_by("pk").values_list("pk", flat=True))
     now = timezone.now()
+    batches = (accounts.filter(pk__in=ids[start : start + SCORE_BATCH]) for start in range(0, len(ids), SCORE_BATCH))
+    return sum(_score_batch(stored.version, model, batch, now) for batch in batches)
+
+
+def _score_batch(version: str, model: ChurnModel, accounts: QuerySet[Account], now: dt.datetime) -> int:
+    rows = feature_rows(accounts, now=now)
+    ids = sorted(rows)
+    features = [rows[pk] for pk in ids]
     risks = [
         AccountRisk(
             account_id=pk,
             probability=round(probability, 4),
-            drivers=[{"feature": name, "weight": round(weight, 4)} for name, weight in model.drivers(rows[pk])],
-            model_version=stored.version,
+            drivers=[{"feature": name, "weight": round(weight, 4)} for name, weight in drivers],
+            model_version=version,
             scored_at=now,
         )
-        for pk, probability in zip(ids, probabilities, strict=True)
+        for pk, probability, drivers in zip(
+            ids, model.predict_proba(features), model.drivers_many(features), strict=True
+        )
     ]
     AccountRisk.objects.bulk_create(
         risks,
         update_conflicts=True,
         unique_fields=["account"],
         update_fields=["probability", "drivers", "model_version", "scored_at"],
-        batch_size=2000,
+        batch_size=SCORE_BATCH,
     )
     return len(risks)
