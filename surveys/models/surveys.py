@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +71,11 @@ class Survey(models.Model):
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    questions_stamp = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        help_text=_("Changes whenever a question is saved or deleted: web workers keep the questions under it."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -111,6 +119,15 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        Survey.objects.filter(pk=self.survey_id).update(questions_stamp=uuid.uuid4())
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        deleted = super().delete(*args, **kwargs)
+        Survey.objects.filter(pk=self.survey_id).update(questions_stamp=uuid.uuid4())
+        return deleted
 
     @property
     def is_score(self) -> bool:

@@ -8,15 +8,18 @@ the unique invitation → response constraint is never the thing that decides.
 from __future__ import annotations
 
 import enum
+import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from surveys.models import Answer, Invitation, Question, Response, Survey, score_band
+from surveys.selectors.questions import survey_questions
 from surveys.services.tokens import token_hash
 from vocplatform.queueing import enqueue_on_commit
 
@@ -190,7 +193,7 @@ def response_submit(
     On PostgreSQL a first submit, the common case, is one statement (`_insert_first_submit`);
     everything else, and every submit on SQLite, goes through the locked transaction."""
     if questions is None:
-        questions = list(invitation.survey.questions.order_by("position", "pk"))
+        questions = survey_questions(invitation.survey)
     if (
         connection.vendor == "postgresql"
         and invitation.status != Invitation.Status.ANSWERED
@@ -308,7 +311,12 @@ def _insert_parts(obj: Response | Answer, skip: str = "") -> tuple[str, str, lis
     """Quoted columns, typed placeholders and values of an INSERT of `obj` (primary key and `skip`
     left out), each value prepared by its field as Django's own INSERT prepares it (auto_now
     filled in, JSON adapted)."""
-    fields = [f for f in obj._meta.local_concrete_fields if not f.primary_key and f.name != skip]
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    placeholders = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    fields, columns, placeholders = _insert_shape(type(obj), skip)
     return columns, placeholders, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+@functools.cache
+def _insert_shape(model: type[Response] | type[Answer], skip: str) -> tuple[tuple[Field[Any, Any], ...], str, str]:
+    fields = tuple(f for f in model._meta.local_concrete_fields if not f.primary_key and f.name != skip)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    return fields, columns, ", ".join(f"%s::{f.db_type(connection)}" for f in fields)

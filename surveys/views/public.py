@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from surveys.forms.response import ResponseForm, initial_from
 from surveys.models import Invitation, Question, Response
+from surveys.selectors.questions import survey_questions
 from surveys.services.invitations import contact_opt_out, invitation_mark_opened
 from surveys.services.responses import (
     Access,
@@ -88,10 +89,6 @@ def _refusal(request: HttpRequest, access: Access, token: str = "") -> HttpRespo
     return render(request, "surveys/public/gone.html", {"token": token}, status=410)
 
 
-def _questions(invitation: Invitation) -> list[Question]:
-    return list(invitation.survey.questions.order_by("position", "pk"))
-
-
 def _stored(invitation: Invitation) -> Response | None:
     return Response.objects.filter(invitation=invitation).prefetch_related("answers").first()
 
@@ -127,7 +124,7 @@ def _page(
 
 
 def _show(request: HttpRequest, token: str, invitation: Invitation) -> HttpResponse:
-    questions = _questions(invitation)
+    questions = survey_questions(invitation.survey)
     raw_score = request.GET.get("score")
     link_error = None
     # Only a GET acts: link checkers in mail systems that probe with HEAD must not open or answer.
@@ -144,7 +141,7 @@ def _show(request: HttpRequest, token: str, invitation: Invitation) -> HttpRespo
 
 
 def _submit(request: HttpRequest, token: str, invitation: Invitation) -> HttpResponse:
-    questions = _questions(invitation)
+    questions = survey_questions(invitation.survey)
     form = ResponseForm(request.POST, questions=questions)
     if form.is_valid():
         try:
