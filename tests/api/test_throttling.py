@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -70,3 +71,11 @@ def test_windows_that_are_over_are_swept_away(settings, make_key, manager):
 
     assert throttle_prune(now=time.time() + 2 * 86400) == 1
     assert not ThrottleCount.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="unlogged tables are PostgreSQL's")
+def test_on_postgresql_the_counts_skip_the_write_ahead_log():
+    # A count is worth nothing after a crash; each hit need not wait for the disk.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", [ThrottleCount._meta.db_table])
+        assert cursor.fetchone() == ("u",)
