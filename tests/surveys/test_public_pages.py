@@ -170,9 +170,11 @@ def test_submitting_creates_one_response_with_its_answers_and_consent(token, inv
 def test_a_submit_is_a_fixed_few_queries_and_publishes_one_task(
     token, nps, comment, django_capture_on_commit_callbacks, django_assert_max_num_queries
 ):
-    # Throttle, link, questions; then under the invitation's lock: the stored response (none),
-    # the response, its answers, the invitation's status (plus the savepoint around them here).
-    # Telling webhooks and loops, and the analysis, run in the one task the request publishes.
+    # Throttle, link, questions (read once per process, then kept); then under the invitation's
+    # lock: the stored response (none), the response, its answers, the invitation's status (plus
+    # the savepoint around them here). On PostgreSQL the lock and the writes are one statement
+    # (tests/surveys/test_first_submit_statement.py). Telling webhooks and loops, and the
+    # analysis, run in the one task the request publishes.
     with django_capture_on_commit_callbacks() as published, django_assert_max_num_queries(10):
         result = answer(token, nps, comment, score="3", text="Slow replies.")
     assert result.status_code == 302
