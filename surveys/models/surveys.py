@@ -89,6 +89,15 @@ class Survey(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A fresh stamp on every save: an instance read before a question changed would otherwise
+        # write the old stamp back, and web processes would keep serving the old questions.
+        self.questions_stamp = uuid.uuid4()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "questions_stamp"}
+        super().save(*args, **kwargs)
+
 
 class Question(models.Model):
     class Kind(models.TextChoices):

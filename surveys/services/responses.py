@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -313,8 +314,14 @@ def _insert_parts(obj: Response | Answer, skip: str = "") -> tuple[str, str, lis
     return columns, placeholders, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
+_LENGTH = re.compile(r"\(\d+\)")
+
+
 @functools.cache
 def _insert_shape(model: type[Response] | type[Answer], skip: str) -> tuple[tuple[Field[Any, Any], ...], str, str]:
     fields = tuple(f for f in model._meta.local_concrete_fields if not f.primary_key and f.name != skip)
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    return fields, columns, ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    # Cast to the column's type without its length: varchar(80) would cut a longer value short,
+    # where the ORM's INSERT (and this one, uncast) is refused.
+    types = [_LENGTH.sub("", str(f.db_type(connection))) for f in fields]
+    return fields, columns, ", ".join(f"%s::{name}" for name in types)

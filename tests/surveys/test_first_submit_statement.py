@@ -4,12 +4,19 @@ locked transaction stores, and step aside whenever that transaction has somethin
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from surveys.models import Answer, Invitation, Question, Response
-from surveys.services.responses import AnswerInput, AnswerInvalid, _submit_locked, response_submit
+from surveys.services.responses import (
+    AnswerInput,
+    AnswerInvalid,
+    _insert_first_submit,
+    _new_response,
+    _submit_locked,
+    response_submit,
+)
 from surveys.services.tokens import token_for
 from tests.factories import ContactFactory, SurveyFactory
 from tests.surveys.test_public_pages import answer, invite, page
@@ -133,4 +140,13 @@ def test_invalid_answers_are_refused_before_anything_is_written(survey):
     with pytest.raises(AnswerInvalid) as refused:
         response_submit(invitation=invitation, answers=answers, consent=False, questions=questions(survey))
     assert refused.value.errors == {nps.pk: "Choose a whole number from 0 to 10."}
+    assert not Response.objects.exists()
+
+
+def test_a_value_longer_than_its_column_is_refused_not_cut_short(survey):
+    invitation = invite(survey, ContactFactory())
+    response = _new_response(invitation)
+    response.touchpoint = "x" * 81  # the column holds 80
+    with pytest.raises(DataError), transaction.atomic():
+        _insert_first_submit(invitation, response, {questions(survey)[0].pk: AnswerInput(number=3)})
     assert not Response.objects.exists()

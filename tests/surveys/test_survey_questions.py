@@ -1,10 +1,13 @@
 """A web process keeps each survey's questions until one of them changes."""
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from surveys.models import Question, Survey
+from surveys.selectors import questions as questions_module
 from surveys.selectors.questions import survey_questions
 from tests.factories import SurveyFactory
 
@@ -68,3 +71,30 @@ def test_the_caller_gets_its_own_list(survey):
     current = fresh(survey)
     survey_questions(current).clear()
     assert len(survey_questions(current)) == 2
+
+
+def test_a_survey_saved_from_an_older_read_does_not_bring_the_old_questions_back(survey):
+    read_before = fresh(survey)  # an admin's form, say, opened before a teammate edits a question
+    texts(survey)
+    question = survey.questions.get(position=1)
+    question.text = "What is the main reason?"
+    question.save()
+    read_before.name = "Renamed"
+    read_before.save()
+    assert texts(survey) == ["How likely…?", "What is the main reason?"]
+    read_before.save(update_fields=["name"])
+    assert texts(survey) == ["How likely…?", "What is the main reason?"]
+
+
+def test_a_change_that_bypasses_save_shows_once_the_kept_copy_is_old(survey, monkeypatch):
+    texts(survey)
+    Question.objects.filter(survey=survey, position=1).update(text="Changed in bulk")
+    assert texts(survey) == ["How likely…?", "Why?"], "kept: the stamp did not change"
+    later = time.monotonic() + questions_module.KEEP_SECONDS + 1
+    monkeypatch.setattr(questions_module.time, "monotonic", lambda: later)
+    assert texts(survey) == ["How likely…?", "Changed in bulk"]
+
+
+def test_kept_questions_hold_no_survey_of_their_own(survey):
+    kept = survey_questions(fresh(survey))
+    assert all("survey" not in question._state.fields_cache for question in kept)
