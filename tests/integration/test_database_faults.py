@@ -2,7 +2,8 @@
 
 gunicorn serves the survey pages; customers answer through the one-click score link and the
 full form, while another connection terminates the web server's PostgreSQL backends
-(`pg_terminate_backend`) every few tens of milliseconds, as a failover or a restart would.
+(`pg_terminate_backend`), idle ones every few tenths of a second and busy ones as soon as they
+are seen, as a failover or a restart would.
 Each request either succeeds or gets a 503 with Retry-After (never a 500, never a half-written
 answer); the customer tries again until it succeeds; in the end each invitation has exactly one
 response with exactly its answers.
@@ -55,7 +56,11 @@ def web(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
 
 
 class Terminator(threading.Thread):
-    """Terminates the web server's database backends at random moments until stopped."""
+    """Terminates the web server's database backends until stopped: every one of them every few
+    tenths of a second (the cut the next request's health check must notice), and in between the
+    first caught running a query or inside a transaction (the cut a request meets halfway: an
+    answer is a few short queries, so cutting only at random moments may never land inside one).
+    After each cut it pauses for a tenth of a second or so."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -67,15 +72,22 @@ class Terminator(threading.Thread):
 
         from tests.integration.helpers import database_url
 
+        next_sweep = time.monotonic()
         with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as conn:
             while not self.stopping.is_set():
+                sweep = time.monotonic() >= next_sweep
+                if sweep:
+                    next_sweep = time.monotonic() + random.uniform(0.05, 0.3)
                 rows = conn.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE application_name = %s AND pid <> pg_backend_pid()",
-                    [APPLICATION_NAME],
+                    " WHERE application_name = %s AND pid <> pg_backend_pid()"
+                    " AND (%s OR state IN ('active', 'idle in transaction'))",
+                    [APPLICATION_NAME, sweep],
                 ).fetchall()
-                self.terminated += sum(1 for (done,) in rows if done)
-                time.sleep(random.uniform(0.05, 0.3))
+                cut = sum(1 for (done,) in rows if done)
+                self.terminated += cut
+                # After a cut, a pause: the customers must get through.
+                time.sleep(random.uniform(0.03, 0.15) if cut else 0.002)
 
 
 def attempt(opener: urllib.request.OpenerDirector, request: urllib.request.Request | str) -> tuple[int, str]:
