@@ -197,6 +197,21 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def _database_cpu() -> float:
+    """CPU seconds used by every PostgreSQL process on the machine (its backends, WAL writer,
+    checkpointer...): the database's share of a request, which the servers' own CPU leaves out."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                is_postgres = (entry / "comm").read_text().strip() == "postgres"
+            except OSError:
+                continue
+            if is_postgres:
+                total += _process_cpu(int(entry.name))
+    return total
+
+
 def _machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot, all cores."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -208,13 +223,15 @@ def _machine_cpu() -> tuple[float, float]:
 class CpuSnapshot:
     generator: float
     servers: float
+    database: float
     machine_busy: float
     machine_total: float
 
     @classmethod
     def take(cls, server_pids: Sequence[int]) -> CpuSnapshot:
         busy, total = _machine_cpu()
-        return cls(time.process_time(), sum(_process_cpu(pid) for pid in server_pids), busy, total)
+        servers = sum(_process_cpu(pid) for pid in server_pids)
+        return cls(time.process_time(), servers, _database_cpu(), busy, total)
 
 
 # --- a phase --------------------------------------------------------------------------------------
@@ -223,19 +240,15 @@ class CpuSnapshot:
 @dataclass
 class LoadRun(_stack.Run):
     """A phase's requests, and the CPU it cost: cores used on average by this process (the
-    generator), by the server's workers, and by the whole machine (busy share of all cores)."""
+    generator), by the server's workers, by PostgreSQL, and by the whole machine (busy share of
+    all cores)."""
 
     generator_cores: float = 0.0
     server_cores: float = 0.0
+    database_cores: float = 0.0
     machine_busy: float = 0.0
     first_error: str = ""
     unreached: int = 0  # links left when the phase's time ran out
-
-    def cpu_line(self) -> str:
-        return (
-            f"generator {self.generator_cores:.2f} cores, server workers {self.server_cores:.2f} cores, "
-            f"machine {self.machine_busy:.0%} busy"
-        )
 
 
 def drive(
@@ -282,6 +295,7 @@ def drive(
     if run.wall:
         run.generator_cores = (after.generator - before.generator) / run.wall
         run.server_cores = (after.servers - before.servers) / run.wall
+        run.database_cores = (after.database - before.database) / run.wall
     total = after.machine_total - before.machine_total
     run.machine_busy = (after.machine_busy - before.machine_busy) / total if total else 0.0
     return run

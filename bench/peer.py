@@ -298,13 +298,16 @@ def ratios(mine: _load.LoadRun, peer: _load.LoadRun, ceiling: _load.LoadRun) -> 
 
 def report(args: argparse.Namespace, results: Sequence[Served], urls: tuple[str, str], load_before: str) -> None:
     headers = ["server, phase", "ok", "errors", "per s", "p50 ms", "p99 ms", "generator cores", "worker cores"]
-    headers += ["worker CPU ms/req", "machine busy"]
+    headers += ["worker CPU ms/req", "PostgreSQL CPU ms/req", "machine busy"]
     rows = []
     for served in results:
         for phase, run in (("page GET", served.gets), ("answer POST", served.posts)):
             run.name = f"{served.name}, {phase}"
-            per_request = f"{run.server_cores / run.rate * 1000:.1f}" if run.rate else "-"
-            cpu = [f"{run.generator_cores:.2f}", f"{run.server_cores:.2f}", per_request, f"{run.machine_busy:.0%}"]
+            per_request = [
+                f"{cores / run.rate * 1000:.1f}" if run.rate else "-"
+                for cores in (run.server_cores, run.database_cores)
+            ]
+            cpu = [f"{run.generator_cores:.2f}", f"{run.server_cores:.2f}", *per_request, f"{run.machine_busy:.0%}"]
             rows.append([*run.row(), *cpu])
     print()
     print(_stack.table(headers, rows))
@@ -314,8 +317,8 @@ def report(args: argparse.Namespace, results: Sequence[Served], urls: tuple[str,
     rss = "; ".join(f"{served.name} {_stack.rss_line(served.rss)}" for served in results)
     print(f"peak RSS of the gunicorn workers (VmHWM): {rss}")
     print(
-        "worker CPU ms/req: CPU time of both gunicorn workers per request served (PostgreSQL's not included); "
-        "it moves less than the rates when other work loads the machine"
+        "worker CPU ms/req: CPU time of both gunicorn workers per request served; PostgreSQL CPU ms/req: of every "
+        "PostgreSQL process on the machine; both move less than the rates when other work loads the machine"
     )
     print(stored(*urls))
     print(
