@@ -117,9 +117,14 @@ class ApiKey(models.Model):
 class ThrottleCount(models.Model):
     """Requests counted in one rate-limit window (see vocplatform.throttling); old windows are pruned."""
 
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(max_length=200)
     hits = models.PositiveIntegerField(default=0)
     expires_at = models.BigIntegerField(db_index=True, help_text=_("Unix time after which the window is over."))
+
+    class Meta:
+        # A constraint rather than unique=True: the key is matched whole, so PostgreSQL needs no
+        # LIKE index beside the unique one (a first hit from an address inserts into each index).
+        constraints = [models.UniqueConstraint(fields=["key"], name="throttle_count_key_unique")]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.hits}"

@@ -31,18 +31,21 @@ class Invitation(models.Model):
 
     OPEN_STATUSES = (Status.SCHEDULED, Status.SENT, Status.OPENED)
 
+    # Answering updates indexed columns, so every index of this table takes a new entry per answer:
+    # an index the composite ones below already provide (contact, account, status) is not kept,
+    # nor a LIKE index on a token or a status (matched whole only).
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations", db_index=False)
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
     trigger_rule = models.ForeignKey(
         TriggerRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     suppressed_by = models.CharField(max_length=20, choices=Suppression.choices, blank=True)
     suppression_detail = models.CharField(max_length=300, blank=True)
-    token_nonce = models.CharField(max_length=32, unique=True, help_text=_("Random; the link's token derives from it."))
-    token_hash = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the survey link's token."))
+    token_nonce = models.CharField(max_length=32, help_text=_("Random; the link's token derives from it."))
+    token_hash = models.CharField(max_length=64, help_text=_("SHA-256 of the survey link's token."))
     scheduled_for = models.DateTimeField(db_index=True)
     expires_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -61,6 +64,8 @@ class Invitation(models.Model):
             models.Index(fields=["account", "created_at"]),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["token_nonce"], name="invitation_token_nonce_unique"),
+            models.UniqueConstraint(fields=["token_hash"], name="invitation_token_hash_unique"),
             # Replaying an event can never invite twice for the same rule.
             models.UniqueConstraint(
                 fields=["event", "trigger_rule"],

@@ -12,13 +12,15 @@ from surveys.models.surveys import Band, Question, Survey
 
 class Response(models.Model):
     invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    # Indexes the composite ones below already provide (survey, account) are not kept, nor LIKE
+    # indexes on the touchpoint and the band (matched whole only): each costs every answer a write.
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses", db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="responses")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="responses")
-    touchpoint = models.CharField(max_length=80, db_index=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="responses", db_index=False)
+    touchpoint = models.CharField(max_length=80)
     score_kind = models.CharField(max_length=5, blank=True, help_text=_("Scale of the first score question."))
     score = models.SmallIntegerField(null=True, blank=True)
-    score_band = models.CharField(max_length=10, choices=Band.choices, blank=True, db_index=True)
+    score_band = models.CharField(max_length=10, choices=Band.choices, blank=True)
     comment = models.TextField(blank=True, help_text=_("The first open-text answer, stored as typed."))
     consent_to_attribution = models.BooleanField(
         default=False, help_text=_("The customer agreed that their name may be shown with the answer.")
@@ -30,7 +32,12 @@ class Response(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["account", "created_at"]), models.Index(fields=["survey", "created_at"])]
+        indexes = [
+            models.Index(fields=["account", "created_at"]),
+            models.Index(fields=["survey", "created_at"]),
+            models.Index(fields=["touchpoint"], name="response_touchpoint"),
+            models.Index(fields=["score_band"], name="response_score_band"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=10),
@@ -43,7 +50,8 @@ class Response(models.Model):
 
 
 class Answer(models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    # Its index is the first column of one_answer_per_question.
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers", db_index=False)
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     number = models.SmallIntegerField(null=True, blank=True)
     choices = models.JSONField(default=list, blank=True)
