@@ -97,7 +97,10 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 else:
-    _database.setdefault("OPTIONS", {})
+    # Parameters sent apart from the SQL, and a statement run 5 times on a connection is prepared:
+    # PostgreSQL then skips parsing and planning the hot lookups (a survey link's, the throttle's,
+    # the answer's own statement), about half of its CPU per answer (bench/peer.py).
+    _database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
