@@ -97,10 +97,14 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 else:
-    # Parameters sent apart from the SQL, and a statement run 5 times on a connection is prepared:
-    # PostgreSQL then skips parsing and planning the hot lookups (a survey link's, the throttle's,
-    # the answer's own statement), about half of its CPU per answer (bench/peer.py).
-    _database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    _database.setdefault("OPTIONS", {})
+    # Parameters sent apart from the SQL, and a statement run this many times on a connection is
+    # prepared: PostgreSQL then skips parsing and planning the hot lookups (a survey link's, the
+    # throttle's, the answer's own statement), about half of its CPU per answer (bench/peer.py).
+    # 0 turns both off, for a pooler in transaction mode that cannot keep prepared statements.
+    _prepare_threshold = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+    if _prepare_threshold:
+        _database["OPTIONS"].update(server_side_binding=True, prepare_threshold=_prepare_threshold)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.db import connection
 
@@ -10,10 +15,8 @@ from surveys.services.responses import Access, invitation_for_token
 from surveys.services.tokens import token_for
 from tests.factories import InvitationFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"),
-]
+ROOT = Path(__file__).resolve().parents[2]
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
 
 
 def prepared_link_lookups() -> list[str]:
@@ -22,6 +25,8 @@ def prepared_link_lookups() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+@on_postgresql
+@pytest.mark.django_db
 def test_a_link_lookup_run_five_times_is_prepared_and_still_finds_each_link():
     invitations = InvitationFactory.create_batch(7, status=Invitation.Status.SENT)
     assert prepared_link_lookups() == []
@@ -32,3 +37,27 @@ def test_a_link_lookup_run_five_times_is_prepared_and_still_finds_each_link():
         (Access.OK, invitation.pk) for invitation in invitations
     ]
     assert len(prepared_link_lookups()) == 1
+
+
+def database_options(tmp_path, **env: str) -> str:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    environ.update(DATABASE_URL="postgres://voc@db.example:5432/voc", VAR_DIR=str(tmp_path), **env)
+    code = "from django.conf import settings; print(sorted(settings.DATABASES['default']['OPTIONS'].items()))"
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env={**environ, "DJANGO_SETTINGS_MODULE": "vocplatform.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_statements_are_prepared_after_five_runs_unless_the_threshold_is_zero(tmp_path):
+    assert database_options(tmp_path) == "[('prepare_threshold', 5), ('server_side_binding', True)]"
+    assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="2") == (
+        "[('prepare_threshold', 2), ('server_side_binding', True)]"
+    )
+    assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="0") == "[]"
