@@ -11,6 +11,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_failure, task_retry
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vocplatform.settings")
 
@@ -41,6 +42,20 @@ app.conf.beat_schedule = {
     "notifications-digest": {"task": "loops.tasks.notifications_digest_task", "schedule": crontab(hour=7, minute=0)},
 }
 app.autodiscover_tasks()
+
+
+@task_failure.connect
+@task_retry.connect
+def _close_stale_connections(
+    exception: BaseException | None = None, reason: BaseException | None = None, **kwargs: object
+) -> None:
+    """A task that met a prepared statement a migration made stale leaves on a new connection, so
+    its retry, and the worker's next task, prepare afresh (see vocplatform.prepared)."""
+    from vocplatform.prepared import close_stale_connections
+
+    error = exception or reason
+    if isinstance(error, BaseException):
+        close_stale_connections(error)
 
 
 @app.on_after_finalize.connect

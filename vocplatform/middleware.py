@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from vocplatform.prepared import close_stale_connections
+
 
 class UserTimezoneMiddleware:
     """Show times in the signed-in staff member's own time zone (stored in UTC)."""
@@ -75,7 +77,8 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError):
+        # A prepared statement a migration made stale is a lost connection too: closed, then a 503.
+        if not (isinstance(exception, OperationalError | InterfaceError) or close_stale_connections(exception)):
             return None
         logger.warning("Database unavailable during %s %s: %s", request.method, request.path, exception)
         message = "The service is briefly unavailable. Nothing was saved; please try again in a few seconds."
