@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from django.db import connections
-from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models import CharField, Model, QuerySet, TextField
+from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
@@ -75,7 +75,15 @@ class CompiledGet(Generic[M]):
     def _compile(self, using: str) -> _Compiled:
         # A value no row holds stands in for the looked-up one, then is found among the params.
         stand_in = f"compiled-get-{secrets.token_hex(16)}"
-        queryset = self._queryset().using(using).filter(**{self._field: stand_in})
+        built = self._queryset()
+        special = getattr(built, "_prefetch_related_lookups", ()) or built.query.select_for_update
+        if built._iterable_class is not ModelIterable or special:
+            raise ValueError("only plain model querysets: no values(), prefetch_related() or select_for_update()")
+        if not isinstance(built.model._meta.get_field(self._field.split("__")[0]), CharField | TextField):
+            raise ValueError(f"{self._field!r} is not a text column: its value would need preparing per database")
+        # Like QuerySet.get: no ORDER BY to build and run, and two rows are enough to see a duplicate.
+        queryset = built.using(using).filter(**{self._field: stand_in}).order_by()
+        queryset.query.set_limits(high=2)
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()  # also fills compiler.select and compiler.klass_info
         if list(params).count(stand_in) != 1:

@@ -100,3 +100,30 @@ def test_a_lookup_whose_value_is_rewritten_is_refused():
     # icontains sends '%value%', not the value: there is no parameter to swap.
     with pytest.raises(ValueError, match="one plain parameter"):
         CompiledGet(lambda: Invitation.objects.all(), "token_hash__icontains").get("abc")
+
+
+@pytest.mark.parametrize(
+    "queryset",
+    [
+        lambda: Invitation.objects.values("pk"),
+        lambda: Invitation.objects.prefetch_related("messages"),
+        lambda: Invitation.objects.select_for_update(),
+    ],
+    ids=["values", "prefetch_related", "select_for_update"],
+)
+def test_what_get_would_do_differently_is_refused(queryset):
+    with pytest.raises(ValueError, match="only plain model querysets"):
+        CompiledGet(queryset, "token_hash").get("abc")
+
+
+def test_a_column_whose_value_needs_preparing_is_refused():
+    # A UUID or a date is stored differently per database; only text passes through unchanged.
+    with pytest.raises(ValueError, match="not a text column"):
+        CompiledGet(lambda: Invitation.objects.all(), "expires_at").get("2026-01-01")
+
+
+def test_the_lookup_neither_sorts_nor_reads_more_than_two_rows(invitation):
+    with CaptureQueriesContext(connection) as queries:
+        links().get(invitation.token_hash)
+    sql = queries.captured_queries[0]["sql"]
+    assert "ORDER BY" not in sql and "LIMIT 2" in sql
