@@ -188,18 +188,22 @@ def redirected_under(prefix: str) -> Accepted:
 # --- CPU accounting -------------------------------------------------------------------------------
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used; 0 when it is gone."""
+def _process_cpu(pid: int, *, children: bool = False) -> float:
+    """CPU seconds (user + system) a process has used, with ``children`` also those of its exited
+    children it has reaped; 0 when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / CLOCK_TICKS
 
 
 def _database_cpu() -> float:
     """CPU seconds used by every PostgreSQL process on the machine (its backends, WAL writer,
-    checkpointer...): the database's share of a request, which the servers' own CPU leaves out."""
+    checkpointer...), and by the backends that have exited (counted by the postmaster, their
+    parent): the database's share of a request, which the servers' own CPU leaves out. Other
+    databases on the same server count too: the benchmarks run alone."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -208,7 +212,7 @@ def _database_cpu() -> float:
             except OSError:
                 continue
             if is_postgres:
-                total += _process_cpu(int(entry.name))
+                total += _process_cpu(int(entry.name), children=True)
     return total
 
 

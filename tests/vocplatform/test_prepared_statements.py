@@ -16,7 +16,10 @@ from surveys.services.tokens import token_for
 from tests.factories import InvitationFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql" or not connection.settings_dict["OPTIONS"].get("server_side_binding"),
+    reason="statements are prepared on PostgreSQL unless DATABASE_PREPARE_THRESHOLD is 0",
+)
 
 
 def prepared_link_lookups() -> list[str]:
@@ -55,7 +58,7 @@ def database_options(tmp_path, **env: str) -> str:
     return done.stdout.strip()
 
 
-def test_statements_are_prepared_after_five_runs_unless_the_threshold_is_zero(tmp_path):
+def test_the_settings_ask_for_preparing_after_five_runs_unless_the_threshold_is_zero(tmp_path):
     assert database_options(tmp_path) == "[('prepare_threshold', 5), ('server_side_binding', True)]"
     assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="2") == (
         "[('prepare_threshold', 2), ('server_side_binding', True)]"
