@@ -189,7 +189,10 @@ def run(stack: Stack, disrupt: Callable[[Stack, Answerer, Process], None]) -> An
     try:
         enqueue_dispatch(stack.redis.url, ids)
         answerer.start()
-        disrupt(stack, answerer, first)
+        try:
+            disrupt(stack, answerer, first)
+        except AssertionError as stalled:  # say where every count stood and what each process last logged
+            raise AssertionError(f"{stalled}\nanswer failures {dict(answerer.failures)}\n{stack.describe()}") from None
         remaining = DEADLINE_SECONDS - (time.monotonic() - started)
         try:
             wait_for(lambda: settled(answerer), remaining, "every email, answer, analysis and alert check", 0.5)
