@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.db import connection
 
-from tests.integration.helpers import CountingHandler, free_port
+from tests.integration.helpers import CountingHandler, RedisServer, free_port
 
 
 @pytest.fixture
@@ -17,3 +20,15 @@ def smtp_sink() -> Iterator[tuple[CountingHandler, int]]:
     controller.start()
     yield handler, controller.port
     controller.stop()
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgresql://... (the processes share the test database)")
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server on PATH (a private, restartable broker)")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -210,7 +210,10 @@ def worker_env(broker: str, smtp_port: int, var_dir: str, **settings: object) ->
     return env
 
 
-def start_worker(name: str, env: Mapping[str, str], log_dir: Path, concurrency: int = 2) -> Process:
+def start_worker(
+    name: str, env: Mapping[str, str], log_dir: Path, concurrency: int = 2, include: Sequence[str] = ()
+) -> Process:
+    """A Celery worker on the default queue; ``include`` names extra task modules (a test's own)."""
     argv = celery_argv(
         "worker",
         "--concurrency",
@@ -223,6 +226,7 @@ def start_worker(name: str, env: Mapping[str, str], log_dir: Path, concurrency: 
         f"{name}@%h",
         "--without-mingle",
         "--without-gossip",
+        *(f"--include={module}" for module in include),
     )
     worker = start_process(name, argv, env, log_dir)
     wait_for(lambda: " ready." in worker.log() or not worker.alive(), 60, f"{name} to start")

@@ -22,19 +22,17 @@ from __future__ import annotations
 
 import logging
 import random
-import shutil
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.db.models import F, Q
 
 from loops.models import AlertCheck, Loop
@@ -71,18 +69,6 @@ CUSTOMERS_AT_ONCE = 4
 
 def score_of(n: int) -> int:
     return n % 11  # 0–6 are detractors: 7 in 11 answers open a loop
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgresql://... (the processes share the test database)")
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server on PATH (a private, restartable broker)")
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @dataclass
