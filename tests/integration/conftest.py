@@ -24,6 +24,7 @@ def smtp_sink() -> Iterator[tuple[CountingHandler, int]]:
 
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of the test's own, to kill and restart, for processes that share the test database."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgresql://... (the processes share the test database)")
     if shutil.which("redis-server") is None:

@@ -38,21 +38,13 @@ MAX_TRIES = 60
 
 
 @pytest.fixture
-def web(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: pg_terminate_backend cuts the web server's connections")
-    import shutil
-
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server on PATH (the answers' analysis tasks are queued there)")
-    redis = RedisServer(tmp_path)
-    redis.start()
+def web(tmp_path: Path, settings, redis: RedisServer):  # type: ignore[no-untyped-def]
+    # PostgreSQL (the redis fixture skips without it): pg_terminate_backend cuts the web server's connections.
     env = worker_env(redis.url, free_port(), str(tmp_path / "var"))
     env["DATABASE_URL"] += f"?application_name={APPLICATION_NAME}"
     process, port = start_web(env, tmp_path)
     yield port
     process.stop()
-    redis.stop()
 
 
 class Terminator(threading.Thread):

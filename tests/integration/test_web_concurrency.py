@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
-import shutil
 import threading
 import urllib.error
 import urllib.parse
@@ -18,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from surveys.models import Answer, Invitation, Question, Response
@@ -31,19 +29,12 @@ SUBMITS = 100
 
 
 @pytest.fixture
-def web(tmp_path: Path):  # type: ignore[no-untyped-def]
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the web server's workers share the test database")
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server on PATH (the answers' analysis tasks are queued there)")
-    redis = RedisServer(tmp_path)
-    redis.start()
+def web(tmp_path: Path, redis: RedisServer):  # type: ignore[no-untyped-def]
     # A generous worker timeout: the hundred queue on one row lock, and a loaded CI machine is slow.
     env = worker_env(redis.url, free_port(), str(tmp_path / "var"))
     process, port = start_web(env, tmp_path, workers=4, timeout=300)
     yield port
     process.stop()
-    redis.stop()
 
 
 def test_a_hundred_simultaneous_submits_of_one_link_make_one_response(web):
