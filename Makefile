@@ -36,7 +36,7 @@ lint: $(STAMP) ## ruff check + format check, mypy, pip-audit of the installed de
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy vocplatform surveys loops
-	$(VENV)/bin/pip-audit --skip-editable --progress-spinner off
+	$(PY) -m vocplatform.dependency_audit
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
