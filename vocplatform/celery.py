@@ -28,6 +28,9 @@ app.conf.update(
     task_soft_time_limit=270,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    # One retry on a fresh connection (a pooled one may have died with a broker restart), at once;
+    # past that the publish fails, and what it carried is the sweepers' (vocplatform.queueing).
+    task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
     timezone="UTC",
     enable_utc=True,
 )

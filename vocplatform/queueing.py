@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -31,11 +32,37 @@ class Task(Protocol):
     def delay(self, *args: Any) -> Any: ...
 
 
+class _Backoff:
+    """When this process last failed to publish: for BROKER_BACKOFF_SECONDS after, it does not try.
+
+    A broker that hangs costs each publish BROKER_TIMEOUT_SECONDS per connection attempt; without
+    the backoff every answer page would wait that out while the broker is down."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def start(self) -> None:
+        self.until = time.monotonic() + settings.BROKER_BACKOFF_SECONDS
+
+    def reset(self) -> None:
+        self.until = 0.0
+
+
+backoff = _Backoff()
+
+
 def enqueue(task: Task, *args: Any) -> bool:
-    """Publish now; False (and a warning) if the broker cannot take it."""
+    """Publish now; False (and a warning) if the broker cannot take it, or failed moments ago."""
+    if backoff.active():
+        logger.warning("Not enqueueing %s%r: the broker failed just now; the sweeper will pick it up.", task.name, args)
+        return False
     try:
         task.delay(*args)
     except BrokerUnavailable as error:
+        backoff.start()
         logger.warning("Could not enqueue %s%r (%s); the sweeper will pick it up.", task.name, args, error)
         return False
     return True

@@ -167,6 +167,11 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# Seconds one attempt to reach a network broker may wait for an answer.
+BROKER_TIMEOUT_SECONDS = env_int("BROKER_TIMEOUT_SECONDS", 2, minimum=1)
+# After a publish failed, a process does not try the broker for this long: the sweepers enqueue
+# what it could not, and customers' pages do not each wait out the timeout (0: always try).
+BROKER_BACKOFF_SECONDS = env_int("BROKER_BACKOFF_SECONDS", 10, minimum=0)
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL == "filesystem://":
     for _sub in ("queue", "processed", "control"):
@@ -179,7 +184,14 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A broker that takes the connection but never answers (frozen, failing over, or behind a
+    # network path that drops packets) would hold a publish, and the customer's page, for ever.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": BROKER_TIMEOUT_SECONDS,
+        "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+        "max_retries": 1,  # connection attempts per publish: a failed publish is left to the sweepers
+    }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILE = str(VAR_DIR / "celerybeat-schedule")

@@ -301,8 +301,18 @@ class RedisServer:
             self.process.popen.wait(timeout=10)
             self.process = None
 
+    def freeze(self) -> None:
+        """SIGSTOP: the kernel still accepts connections, but nothing is read or answered."""
+        if self.process is not None:
+            self.process.kill_group(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None:
+            self.process.kill_group(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            self.thaw()  # a stopped process would not act on SIGTERM until continued
             self.process.stop()
             self.process = None
 

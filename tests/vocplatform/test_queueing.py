@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from vocplatform.queueing import enqueue, requeue_claim
+from vocplatform.queueing import backoff, enqueue, requeue_claim
 
 pytestmark = pytest.mark.django_db
 GRACE = dt.timedelta(seconds=120)
@@ -48,3 +49,34 @@ class Unpublishable:
 def test_a_broker_outage_is_logged_not_raised(caplog):
     assert enqueue(Unpublishable(), 42) is False
     assert "the sweeper will pick it up" in caplog.text
+
+
+class Counted:
+    name = "tests.counted"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def delay(self, *args: object) -> None:
+        self.calls += 1
+
+
+def test_after_a_failed_publish_the_process_leaves_the_broker_alone_for_the_backoff(settings, caplog):
+    settings.BROKER_BACKOFF_SECONDS = 0.3
+    task = Counted()
+    assert enqueue(Unpublishable(), 1) is False
+    assert enqueue(task, 2) is False, "within the backoff the broker is not tried"
+    assert task.calls == 0
+    assert "the broker failed just now" in caplog.text
+    time.sleep(0.35)
+    assert enqueue(task, 3) is True
+    assert task.calls == 1
+    assert not backoff.active()
+
+
+def test_a_backoff_of_zero_tries_the_broker_every_time(settings):
+    settings.BROKER_BACKOFF_SECONDS = 0
+    task = Counted()
+    assert enqueue(Unpublishable(), 1) is False
+    assert enqueue(task, 2) is True
+    assert task.calls == 1
