@@ -84,6 +84,9 @@ DATABASE_URL = env_url(
     f"sqlite:///{VAR_DIR / 'vocplatform.sqlite3'}",
     schemes=["sqlite", "postgres", "postgresql", "pgsql"],
 )
+# Seconds PostgreSQL may take to accept a connection: one that does not answer (a failover, a
+# dropped network path) is then a 503 page, not a request held until gunicorn kills its worker.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)  # libpq reads less as 2
 # Persistent connections: opening one costs ~7 ms, most of a small request (bench/submit.py).
 _database = dj_database_url.parse(
     DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True
@@ -98,6 +101,7 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     _database.setdefault("OPTIONS", {})
+    _database["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)  # ?connect_timeout= in the URL wins
     # Parameters sent apart from the SQL, and a statement run this many times on a connection is
     # prepared: PostgreSQL then skips parsing and planning the hot lookups (a survey link's, the
     # throttle's, the answer's own statement), about half of its CPU per answer (bench/peer.py).

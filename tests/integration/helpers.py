@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -315,6 +315,31 @@ class RedisServer:
             self.thaw()  # a stopped process would not act on SIGTERM until continued
             self.process.stop()
             self.process = None
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers, like a frozen or unreachable
+    server behind a network path that drops packets: a client without a timeout waits for ever."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in [*held, listener]:
+            connection.close()
 
 
 def make_invitations(count: int, prefix: str = "KILL") -> list[int]:

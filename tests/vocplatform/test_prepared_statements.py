@@ -44,7 +44,8 @@ def test_a_link_lookup_run_five_times_is_prepared_and_still_finds_each_link():
 
 def database_options(tmp_path, **env: str) -> str:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    environ.update(DATABASE_URL="postgres://voc@db.example:5432/voc", VAR_DIR=str(tmp_path), **env)
+    environ.update(DATABASE_URL="postgres://voc@db.example:5432/voc", VAR_DIR=str(tmp_path))
+    environ.update(env)
     code = "from django.conf import settings; print(sorted(settings.DATABASES['default']['OPTIONS'].items()))"
     done = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -59,8 +60,19 @@ def database_options(tmp_path, **env: str) -> str:
 
 
 def test_the_settings_ask_for_preparing_after_five_runs_unless_the_threshold_is_zero(tmp_path):
-    assert database_options(tmp_path) == "[('prepare_threshold', 5), ('server_side_binding', True)]"
+    connect = "('connect_timeout', 5)"
+    assert database_options(tmp_path) == f"[{connect}, ('prepare_threshold', 5), ('server_side_binding', True)]"
     assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="2") == (
-        "[('prepare_threshold', 2), ('server_side_binding', True)]"
+        f"[{connect}, ('prepare_threshold', 2), ('server_side_binding', True)]"
     )
-    assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="0") == "[]"
+    assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="0") == f"[{connect}]"
+
+
+def test_connecting_to_postgresql_times_out_after_five_seconds_or_as_configured(tmp_path):
+    # tests/integration/test_database_hang.py shows what the timeout is for.
+    assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="0") == "[('connect_timeout', 5)]"
+    assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="0", DATABASE_CONNECT_TIMEOUT="12") == (
+        "[('connect_timeout', 12)]"
+    )
+    url = "postgres://voc@db.example:5432/voc?connect_timeout=3"
+    assert database_options(tmp_path, DATABASE_PREPARE_THRESHOLD="0", DATABASE_URL=url) == "[('connect_timeout', 3)]"
