@@ -10,7 +10,7 @@ from vocplatform.queueing import enqueue_on_commit
 def on_response_analysed(sender: Any, response_id: int, **kwargs: Any) -> None:
     from loops.tasks import response_alert_task
 
-    enqueue_on_commit(response_alert_task, response_id)
+    enqueue_on_commit(response_alert_task, response_id, swept=True)
 
 
 def on_response_saved(sender: Any, response_id: int, created: bool, **kwargs: Any) -> None:

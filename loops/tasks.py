@@ -95,13 +95,13 @@ def reports_due_task() -> int:
     from loops.reports.distribution import reports_stalled, schedules_due
     from vocplatform.queueing import enqueue, requeue_claim
 
-    created = schedules_due(enqueue=lambda report_id: enqueue(report_render_task, report_id))
+    created = schedules_due(enqueue=lambda report_id: enqueue(report_render_task, report_id, swept=True))
     # Reports whose task the broker lost or whose worker died: the database says what is pending.
     to_render, to_email = reports_stalled()
     for report_id in requeue_claim("report-render", to_render):
-        enqueue(report_render_task, report_id)
+        enqueue(report_render_task, report_id, swept=True)
     for report_id in requeue_claim("report-email", to_email):
-        enqueue(report_email_task, report_id)
+        enqueue(report_email_task, report_id, swept=True)
     return len(created)
 
 
@@ -115,7 +115,7 @@ def report_render_task(report_id: int) -> bool:
 
     rendered = report_render(report_id=report_id)
     if GeneratedReport.objects.filter(pk=report_id, status="done", send_email=True, emailed_at__isnull=True).exists():
-        enqueue(report_email_task, report_id)
+        enqueue(report_email_task, report_id, swept=True)
     return rendered
 
 

@@ -54,23 +54,31 @@ class _Backoff:
 backoff = _Backoff()
 
 
-def enqueue(task: Task, *args: Any) -> bool:
-    """Publish now; False (and a warning) if the broker cannot take it, or failed moments ago."""
-    if backoff.active():
+def enqueue(task: Task, *args: Any, swept: bool = False) -> bool:
+    """Publish now; False (and a log line) if the broker cannot take it.
+
+    ``swept`` says a sweeper finds this work in the database when its task is lost. Only such
+    work is left alone during the backoff that follows a failed publish; work that nothing else
+    finds (an import job, a follow-up's result) always tries the broker.
+    """
+    if swept and backoff.active():
         logger.warning("Not enqueueing %s%r: the broker failed just now; the sweeper will pick it up.", task.name, args)
         return False
     try:
         task.delay(*args)
     except BrokerUnavailable as error:
         backoff.start()
-        logger.warning("Could not enqueue %s%r (%s); the sweeper will pick it up.", task.name, args, error)
+        if swept:
+            logger.warning("Could not enqueue %s%r (%s); the sweeper will pick it up.", task.name, args, error)
+        else:
+            logger.error("Could not enqueue %s%r (%s); no sweeper finds this work.", task.name, args, error)
         return False
     return True
 
 
-def enqueue_on_commit(task: Task, *args: Any) -> None:
+def enqueue_on_commit(task: Task, *args: Any, swept: bool = False) -> None:
     """Publish once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: enqueue(task, *args))
+    transaction.on_commit(lambda: enqueue(task, *args, swept=swept))
 
 
 def requeue_claim(kind: str, ids: Sequence[int], *, now: dt.datetime | None = None) -> list[int]:
@@ -83,7 +91,7 @@ def requeue_claim(kind: str, ids: Sequence[int], *, now: dt.datetime | None = No
     Two sweepers at once may both take an id; that too costs one no-op."""
     from vocplatform.models import RequeueClaim
 
-    if not ids:
+    if not ids or backoff.active():  # the enqueues would be skipped: claim nothing, wait for the next sweep
         return []
     now = now or timezone.now()
     grace = dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS)

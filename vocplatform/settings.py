@@ -84,8 +84,9 @@ DATABASE_URL = env_url(
     f"sqlite:///{VAR_DIR / 'vocplatform.sqlite3'}",
     schemes=["sqlite", "postgres", "postgresql", "pgsql"],
 )
-# Seconds PostgreSQL may take to accept a connection: one that does not answer (a failover, a
-# dropped network path) is then a 503 page, not a request held until gunicorn kills its worker.
+# Seconds PostgreSQL may take to open a connection: a server that does not answer then (a failover,
+# a dropped network path) is a 503 page, not a request held until gunicorn kills its worker. Only
+# the opening is bounded: a query on an open connection has no client-side timeout.
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)  # libpq reads less as 2
 # Persistent connections: opening one costs ~7 ms, most of a small request (bench/submit.py).
 _database = dj_database_url.parse(
@@ -173,8 +174,8 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 # Seconds one attempt to reach a network broker may wait for an answer.
 BROKER_TIMEOUT_SECONDS = env_int("BROKER_TIMEOUT_SECONDS", 2, minimum=1)
-# After a publish failed, a process does not try the broker for this long: the sweepers enqueue
-# what it could not, and customers' pages do not each wait out the timeout (0: always try).
+# After a publish failed, a process does not try the broker for this long for work a sweeper finds
+# (vocplatform.queueing), so customers' pages do not each wait out the timeout (0: always try).
 BROKER_BACKOFF_SECONDS = env_int("BROKER_BACKOFF_SECONDS", 10, minimum=0)
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL == "filesystem://":

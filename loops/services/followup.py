@@ -38,7 +38,7 @@ def followup_send(*, loop: Loop, actor: User | None, now: dt.datetime | None = N
     timeline.record(loop, actor=actor, action="follow-up survey scheduled", after=survey.name, at=now)
     from surveys.tasks import invitations_dispatch_task
 
-    enqueue_on_commit(invitations_dispatch_task, [invitation.pk])
+    enqueue_on_commit(invitations_dispatch_task, [invitation.pk], swept=True)
     return invitation
 
 

@@ -172,5 +172,5 @@ def events_ingest(*, items: Sequence[EventInput], source: str = Event.Source.API
 
         for start in range(0, len(due_now), 100):
             chunk = due_now[start : start + 100]
-            enqueue_on_commit(invitations_dispatch_task, chunk)
+            enqueue_on_commit(invitations_dispatch_task, chunk, swept=True)
     return result

@@ -23,7 +23,7 @@ DISPATCH_BATCH = 200
 def _enqueue_send(message_id: int) -> None:
     from surveys.tasks import outbox_send_task
 
-    enqueue_on_commit(outbox_send_task, message_id)
+    enqueue_on_commit(outbox_send_task, message_id, swept=True)
 
 
 @transaction.atomic

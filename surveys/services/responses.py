@@ -156,7 +156,7 @@ def _announce(response: Response, created: bool) -> None:
 
     # One message after commit: the worker tells the other apps (response_saved) and analyses the
     # text, so the customer's request waits on neither.
-    enqueue_on_commit(response_recorded_task, response.pk, created)
+    enqueue_on_commit(response_recorded_task, response.pk, created, swept=True)
 
 
 @transaction.atomic

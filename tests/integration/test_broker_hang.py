@@ -24,7 +24,7 @@ from tests.integration.helpers import RedisServer, free_port, make_invitations, 
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT_SECONDS = 1
+TIMEOUT_SECONDS = 2
 # Each waits out the timeout: the read on the pooled connection, then the publish's one retry, whose
 # new connection is tried twice (vocplatform/celery.py's retry policy, the settings' "max_retries").
 ATTEMPTS = 3
@@ -55,7 +55,7 @@ def test_answers_are_kept_and_served_while_the_broker_hangs(redis: RedisServer, 
         assert first < ATTEMPTS * TIMEOUT_SECONDS + MARGIN_SECONDS, f"the first answer waited {first:.1f} s"
         status, second = answer(port, invitations[2], 10)
         assert status == 200
-        assert second < 1, f"within the backoff the answer still waited {second:.1f} s"
+        assert second < TIMEOUT_SECONDS, f"within the backoff the answer still waited {second:.1f} s"
     finally:
         redis.thaw()
         web.stop()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from vocplatform.queueing import backoff, enqueue, requeue_claim
+from vocplatform.queueing import enqueue, requeue_claim
 
 pytestmark = pytest.mark.django_db
 GRACE = dt.timedelta(seconds=120)
@@ -47,8 +47,10 @@ class Unpublishable:
 
 
 def test_a_broker_outage_is_logged_not_raised(caplog):
-    assert enqueue(Unpublishable(), 42) is False
+    assert enqueue(Unpublishable(), 42, swept=True) is False
     assert "the sweeper will pick it up" in caplog.text
+    assert enqueue(Unpublishable(), 43) is False
+    assert "no sweeper finds this work" in caplog.text
 
 
 class Counted:
@@ -61,22 +63,47 @@ class Counted:
         self.calls += 1
 
 
-def test_after_a_failed_publish_the_process_leaves_the_broker_alone_for_the_backoff(settings, caplog):
-    settings.BROKER_BACKOFF_SECONDS = 0.3
+@pytest.fixture
+def clock(monkeypatch):  # type: ignore[no-untyped-def]
+    """The monotonic clock the backoff reads, moved by hand."""
+    now = [1000.0]
+    monkeypatch.setattr("vocplatform.queueing.time", SimpleNamespace(monotonic=lambda: now[0]))
+    return now
+
+
+def test_after_a_failed_publish_swept_work_is_left_to_the_sweepers_for_the_backoff(settings, clock, caplog):
+    settings.BROKER_BACKOFF_SECONDS = 10
     task = Counted()
-    assert enqueue(Unpublishable(), 1) is False
-    assert enqueue(task, 2) is False, "within the backoff the broker is not tried"
+    assert enqueue(Unpublishable(), 1, swept=True) is False
+    clock[0] += 9.9
+    assert enqueue(task, 2, swept=True) is False, "within the backoff the broker is not tried"
     assert task.calls == 0
     assert "the broker failed just now" in caplog.text
-    time.sleep(0.35)
-    assert enqueue(task, 3) is True
+    clock[0] += 0.2
+    assert enqueue(task, 3, swept=True) is True
     assert task.calls == 1
-    assert not backoff.active()
 
 
-def test_a_backoff_of_zero_tries_the_broker_every_time(settings):
-    settings.BROKER_BACKOFF_SECONDS = 0
+def test_work_no_sweeper_finds_tries_the_broker_even_during_the_backoff(settings, clock):
+    settings.BROKER_BACKOFF_SECONDS = 10
     task = Counted()
-    assert enqueue(Unpublishable(), 1) is False
+    assert enqueue(Unpublishable(), 1, swept=True) is False
     assert enqueue(task, 2) is True
     assert task.calls == 1
+
+
+def test_a_backoff_of_zero_tries_the_broker_every_time(settings, clock):
+    settings.BROKER_BACKOFF_SECONDS = 0
+    task = Counted()
+    assert enqueue(Unpublishable(), 1, swept=True) is False
+    assert enqueue(task, 2, swept=True) is True
+    assert task.calls == 1
+
+
+def test_sweepers_claim_nothing_while_the_backoff_would_skip_their_enqueues(settings, clock):
+    settings.BROKER_BACKOFF_SECONDS = 10
+    enqueue(Unpublishable(), 1, swept=True)
+    now = timezone.now()
+    assert requeue_claim("analysis", [5], now=now) == [], "the claim is not spent on a skipped enqueue"
+    clock[0] += 11
+    assert requeue_claim("analysis", [5], now=now) == [5]

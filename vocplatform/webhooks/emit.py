@@ -39,12 +39,13 @@ def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def enqueue_deliveries(delivery_ids: Sequence[str]) -> None:
+    from vocplatform.queueing import enqueue_on_commit
     from vocplatform.tasks import webhook_deliver_task
 
-    # robust: a broker that is down must not fail the caller; the delivery row is there, and the
-    # sweep sends it within a minute.
+    # A broker that is down does not fail the caller: the delivery row is there, and the
+    # integrations sweep sends it within a minute.
     for delivery_id in delivery_ids:
-        transaction.on_commit(lambda pk=delivery_id: webhook_deliver_task.delay(pk), robust=True)  # type: ignore[misc]
+        enqueue_on_commit(webhook_deliver_task, delivery_id, swept=True)
 
 
 def deliveries_create(

@@ -66,7 +66,7 @@ def _request_report(user: User, data: dict[str, object]) -> GeneratedReport:
             team=data.get("team") if data["kind"] == ReportKind.WEEKLY else None,  # type: ignore[arg-type]
             account_id=getattr(account, "pk", None),
         )
-        enqueue_on_commit(report_render_task, report.pk)
+        enqueue_on_commit(report_render_task, report.pk, swept=True)
     return report
 
 
@@ -103,7 +103,7 @@ def schedule_send(request: HttpRequest, pk: int) -> HttpResponse:
         report = schedule_report_create(schedule=schedule, run_at=timezone.now(), due_at=None)
         report.requested_by = _viewer(request)
         report.save(update_fields=["requested_by"])
-        enqueue_on_commit(report_render_task, report.pk)
+        enqueue_on_commit(report_render_task, report.pk, swept=True)
     messages.success(request, _("Rendering the pack; it is emailed to the list when ready."))
     return redirect("loops:report_detail", pk=report.pk)
 
