@@ -90,7 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="fail when any dependency could not be audited")
     args = parser.parse_args(argv)
     pip_audit = Path(sys.executable).with_name("pip-audit")
-    run = subprocess.run([str(pip_audit), *PIP_AUDIT_ARGS], capture_output=True, text=True, check=False)
+    try:
+        run = subprocess.run([str(pip_audit), *PIP_AUDIT_ARGS], capture_output=True, text=True, check=False)
+    except OSError as error:
+        sys.stderr.write(f"pip-audit could not be run ({error}); is it installed in this environment?\n")
+        return 2
     try:
         report = json.loads(run.stdout)
     except json.JSONDecodeError:

@@ -211,9 +211,19 @@ def worker_env(broker: str, smtp_port: int, var_dir: str, **settings: object) ->
 
 
 def start_worker(
-    name: str, env: Mapping[str, str], log_dir: Path, concurrency: int = 2, include: Sequence[str] = ()
+    name: str,
+    env: Mapping[str, str],
+    log_dir: Path,
+    concurrency: int = 2,
+    include: Sequence[str] = (),
+    *,
+    as_in_production: bool = False,
 ) -> Process:
-    """A Celery worker on the default queue; ``include`` names extra task modules (a test's own)."""
+    """A Celery worker on the default queue; ``include`` names extra task modules (a test's own).
+
+    Workers skip mingle and gossip (the start-up and cluster chatter between workers) unless
+    ``as_in_production``: the README's worker command runs with both."""
+    chatter = () if as_in_production else ("--without-mingle", "--without-gossip")
     argv = celery_argv(
         "worker",
         "--concurrency",
@@ -224,8 +234,7 @@ def start_worker(
         "celery",
         "--hostname",
         f"{name}@%h",
-        "--without-mingle",
-        "--without-gossip",
+        *chatter,
         *(f"--include={module}" for module in include),
     )
     worker = start_process(name, argv, env, log_dir)

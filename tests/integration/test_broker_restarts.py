@@ -7,8 +7,9 @@ with code 1, within the first three restarts in every run measured here. Nothing
 work the sweepers re-enqueue until someone restarts the worker. Celery 5.6.3 with kombu 5.6.2
 came through 25 restarts in a row, so pyproject.toml keeps both below 5.7.
 
-The worker here is the project's, kept busy with the probe task of tests/integration/probe_tasks.py
-so that messages are in flight whenever the broker dies. Beat sends the heartbeat task every
+The worker here is the project's, started as the README starts it (mingle and gossip on), and
+kept busy with the probe task of tests/integration/probe_tasks.py so that messages are in flight
+whenever the broker dies. Beat sends the heartbeat task every
 second. After each restart one more probe must run, and beat's heartbeat must beat again, within
 PROBE_SECONDS: the sweepers that recover lost work are beat's tasks run by a worker.
 """
@@ -61,7 +62,7 @@ def test_a_busy_worker_keeps_consuming_across_broker_restarts(redis: RedisServer
     marks = tmp_path / "marks"
     marks.touch()
     env = worker_env(redis.url, 1, str(tmp_path / "var"), PROBE_MARKS=marks, HEARTBEAT_SECONDS=1)  # no email
-    worker = start_worker("worker", env, tmp_path, include=["tests.integration.probe_tasks"])
+    worker = start_worker("worker", env, tmp_path, include=["tests.integration.probe_tasks"], as_in_production=True)
     beat = start_beat(env, tmp_path)
     stop = threading.Event()
 

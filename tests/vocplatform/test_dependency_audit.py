@@ -66,3 +66,11 @@ def test_a_clean_full_audit_passes_even_when_strict() -> None:
     summary = summarize({"dependencies": [{"name": "django", "version": "5.2.8", "vulns": []}]})
     assert render(summary) == "pip-audit: 1 of 1 dependencies audited, 0 known vulnerabilities"
     assert exit_status(summary, strict=True) == 0
+
+
+def test_a_missing_pip_audit_is_an_error_of_its_own(monkeypatch, capsys, tmp_path) -> None:
+    from vocplatform import dependency_audit
+
+    monkeypatch.setattr(dependency_audit.sys, "executable", str(tmp_path / "python"))  # no pip-audit beside it
+    assert dependency_audit.main([]) == 2
+    assert "pip-audit could not be run" in capsys.readouterr().err
