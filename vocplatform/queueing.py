@@ -3,8 +3,9 @@
 The database is the source of truth for pending work: a response awaiting analysis, an outbox row
 awaiting its send, a due invitation. The sweepers find such rows after a grace period
 (``SWEEP_GRACE_SECONDS``) and enqueue them again. So a task that cannot be published (the broker
-is down or restarting) is logged and left to the sweeper; the customer's answer, already committed,
-is not turned into an error page.
+is down, restarting or not answering) is logged and left to the sweeper; the customer's answer,
+already committed, is not turned into an error page. Work no sweeper finds (an import job, a
+follow-up's result) is enqueued with ``swept=False``: its loss is logged as an error.
 """
 
 from __future__ import annotations

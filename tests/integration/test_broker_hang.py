@@ -5,7 +5,7 @@ waits for a reply that never comes, as behind a failing-over or partitioned brok
 socket timeout such a publish waited for ever (measured: still waiting after 300 s), and so did the
 customer whose answer queued its analysis, until gunicorn killed the worker. Now one attempt waits
 BROKER_TIMEOUT_SECONDS and the process leaves the broker alone for BROKER_BACKOFF_SECONDS, so the
-first answer waits out two attempts and the next ones do not wait at all. The sweeper queues their
+first answer waits out three attempts (ATTEMPTS below) and the next ones do not wait at all. The sweeper queues their
 analyses once the broker is back (tests/integration/test_faults.py shows that part).
 """
 
