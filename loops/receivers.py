@@ -27,4 +27,4 @@ def on_response_saved(sender: Any, response_id: int, created: bool, **kwargs: An
     health_mark_dirty(account_id=account_id)
     # Few responses answer a loop's follow-up survey; only those get a task.
     if Loop.objects.filter(followup_invitation_id=invitation_id).exists():
-        enqueue_on_commit(followup_record_task, response_id)
+        enqueue_on_commit(followup_record_task, response_id, swept=True)

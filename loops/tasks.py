@@ -52,16 +52,20 @@ def notifications_digest_task() -> int:
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=110)
 def loops_sweep_task() -> int:
     """Beat: re-apply alert rules to recently analysed responses whose alert task the broker lost,
-    and email the notifications waiting to go out."""
+    record follow-up answers whose task was lost, and email the notifications waiting to go out."""
     from loops.services.alerts import responses_awaiting_alert
+    from loops.services.followup import followups_unrecorded
     from vocplatform.queueing import requeue_claim
 
     pending = requeue_claim("response-alert", responses_awaiting_alert())
     for response_id in pending:
         response_alert_task.delay(response_id)
+    followups = requeue_claim("followup-record", followups_unrecorded())
+    for response_id in followups:
+        followup_record_task.delay(response_id)
     notifications_email_task.delay()
     health_recompute_dirty_task.delay()
-    return len(pending)
+    return len(pending) + len(followups)
 
 
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=280)

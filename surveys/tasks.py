@@ -6,7 +6,7 @@ from celery import shared_task
 
 from surveys.models import Response
 from surveys.services import invitations as invitation_services
-from surveys.services.import_jobs import import_job_check, import_job_run
+from surveys.services.import_jobs import import_job_check, import_job_run, import_jobs_stalled
 from surveys.services.outbox import outbox_send, outbox_stale
 from surveys.signals import response_saved
 from vocplatform.queueing import requeue_claim
@@ -57,7 +57,7 @@ def response_recorded_task(response_id: int, created: bool) -> None:
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=110)
 def invitations_sweep_task() -> dict[str, int]:
     """Beat, every minute: dispatch due invitations, queue reminders, expire old links, and
-    re-enqueue outbox messages and analyses whose task was lost. The database is the source of truth."""
+    re-enqueue outbox messages, analyses and imports whose task was lost. The database is the source of truth."""
     due = invitation_services.invitations_due()
     if due:
         invitations_dispatch_task.delay(due)
@@ -75,10 +75,18 @@ def invitations_sweep_task() -> dict[str, int]:
         # The lost message may have been the one for the response's creation, so it is announced as
         # created; the receivers act once per response whatever they are told (the webhook has a key).
         response_recorded_task.delay(response_id, True)
+    to_check, to_import = import_jobs_stalled()
+    checks = requeue_claim("import-check", to_check)
+    for job_id in checks:
+        import_job_check_task.delay(job_id)
+    imports = requeue_claim("import-run", to_import)
+    for job_id in imports:
+        import_job_run_task.delay(job_id)
     return {
         "due": len(due),
         "reminded": reminded,
         "expired": expired,
         "resent": len(stale),
         "analyses": len(unanalysed),
+        "imports": len(checks) + len(imports),
     }

@@ -4,8 +4,9 @@ The database is the source of truth for pending work: a response awaiting analys
 awaiting its send, a due invitation. The sweepers find such rows after a grace period
 (``SWEEP_GRACE_SECONDS``) and enqueue them again. So a task that cannot be published (the broker
 is down, restarting or not answering) is logged and left to the sweeper; the customer's answer,
-already committed, is not turned into an error page. Work no sweeper finds (an import job, a
-follow-up's result) is enqueued with ``swept=False``: its loss is logged as an error.
+already committed, is not turned into an error page. All the project's queued work has a sweeper
+and is enqueued with ``swept=True``; the default, ``swept=False``, is for work that none finds: it
+always tries the broker, and its loss is logged as an error.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def enqueue(task: Task, *args: Any, swept: bool = False) -> bool:
 
     ``swept`` says a sweeper finds this work in the database when its task is lost. Only such
     work is left alone during the backoff that follows a failed publish; work that nothing else
-    finds (an import job, a follow-up's result) always tries the broker.
+    finds always tries the broker.
     """
     if swept and backoff.active():
         logger.warning("Not enqueueing %s%r: the broker failed just now; the sweeper will pick it up.", task.name, args)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -84,3 +85,24 @@ def followup_record(*, response_id: int) -> Loop | None:
             now=response.updated_at,
         )
     return loop
+
+
+def followups_unrecorded(*, now: dt.datetime | None = None, limit: int = 200) -> list[int]:
+    """Follow-up answers of the last day (but not within SWEEP_GRACE_SECONDS, whose task is probably
+    still queued) that their loop does not show: their task was lost. Returns the response ids.
+
+    A loop shows its answer when its ``recovered`` is what the answer says, which is exactly when
+    :func:`followup_record` would change nothing."""
+    now = now or timezone.now()
+    loops = (
+        Loop.objects.filter(
+            followup_invitation__response__updated_at__range=(
+                now - dt.timedelta(days=1),
+                now - dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS),
+            )
+        )
+        .select_related("followup_invitation__response")
+        .order_by("followup_invitation__response__updated_at")[:limit]
+    )
+    answered = [(loop, loop.followup_invitation.response) for loop in loops]  # type: ignore[union-attr]
+    return [response.pk for loop, response in answered if recovered_from(response) != loop.recovered]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,6 +39,12 @@ class ImportJob(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A task checking or importing the file touches ``heartbeat_at`` as it goes; a job waiting or
+    # running whose heartbeat fell silent lost its task (broker or worker), and the sweeper queues it
+    # again. ``attempts`` counts the tasks that started the current step, so a file that stops its
+    # worker every time fails instead of being retried for ever.
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

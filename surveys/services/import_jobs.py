@@ -1,10 +1,17 @@
-"""Imports started from the staff app: check in a task, show a preview, confirm, import in a task."""
+"""Imports started from the staff app: check in a task, show a preview, confirm, import in a task.
+
+Both tasks keep the job's heartbeat while they work. A job whose task was lost (the broker dropped
+it, or its worker died) falls silent, and the sweeper (:func:`import_jobs_stalled`) queues it again.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
+from django.db.models import F, Q
 from django.utils import timezone
 
 from surveys.models import ImportJob
@@ -15,6 +22,8 @@ from vocplatform.queueing import enqueue_on_commit
 PREVIEW_ROWS = 10
 ERRORS_KEPT = 500
 CHUNK_ROWS = 500
+# A job whose tasks stopped this many times without finishing fails rather than being retried again.
+MAX_ATTEMPTS = 3
 
 
 def import_job_create(*, user: User, kind: str, filename: str, content: str, options: ImportOptions) -> ImportJob:
@@ -23,13 +32,28 @@ def import_job_create(*, user: User, kind: str, filename: str, content: str, opt
     job = ImportJob.objects.create(
         kind=kind, filename=filename[:255], content=content, options=options.as_dict(), created_by=user
     )
-    enqueue_on_commit(import_job_check_task, job.pk)
+    enqueue_on_commit(import_job_check_task, job.pk, swept=True)
     return job
 
 
+def _beat(job_id: int, **fields: Any) -> None:
+    ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now(), **fields)
+
+
 def _progress(job_id: int) -> Any:
+    """Progress shown to the admin while the file is checked, and the job's heartbeat."""
+
     def update(done: int, total: int) -> None:
-        ImportJob.objects.filter(pk=job_id).update(rows_done=done, rows_total=total)
+        _beat(job_id, rows_done=done, rows_total=total)
+
+    return update
+
+
+def _heartbeat(job_id: int) -> Any:
+    """The heartbeat alone, for work whose progress is not the one shown."""
+
+    def update(done: int, total: int) -> None:
+        _beat(job_id)
 
     return update
 
@@ -39,8 +63,12 @@ def _plan(job: ImportJob, *, track: bool) -> ImportPlan:
         kind=job.kind,  # type: ignore[arg-type]
         content=job.content,
         options=ImportOptions.from_dict(job.options),
-        progress=_progress(job.pk) if track else None,
+        progress=_progress(job.pk) if track else _heartbeat(job.pk),
     )
+
+
+def _silent_since(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
 
 
 def import_job_check(*, job_id: int) -> None:
@@ -48,6 +76,7 @@ def import_job_check(*, job_id: int) -> None:
     job = ImportJob.objects.get(pk=job_id)
     if job.status != ImportJob.Status.VALIDATING:
         return
+    _beat(job.pk, attempts=F("attempts") + 1)
     try:
         plan = _plan(job, track=True)
     except ValueError as exc:
@@ -57,7 +86,7 @@ def import_job_check(*, job_id: int) -> None:
             finished_at=timezone.now(),
         )
         return
-    result = import_apply(plan=plan, skip_invalid=True, dry_run=True)
+    result = import_apply(plan=plan, skip_invalid=True, dry_run=True, progress=_heartbeat(job.pk))
     preview = {
         "columns": plan.columns,
         "custom_types": plan.custom_types,
@@ -83,10 +112,14 @@ def import_job_confirm(*, job: ImportJob, skip_invalid: bool) -> bool:
 
     allowed = [ImportJob.Status.READY] + ([ImportJob.Status.INVALID] if skip_invalid else [])
     claimed = ImportJob.objects.filter(pk=job.pk, status__in=allowed, rows_total__gt=0).update(
-        status=ImportJob.Status.IMPORTING, rows_done=0, options={**job.options, "skip_invalid": skip_invalid}
+        status=ImportJob.Status.IMPORTING,
+        rows_done=0,
+        options={**job.options, "skip_invalid": skip_invalid},
+        attempts=0,
+        heartbeat_at=timezone.now(),
     )
     if claimed:
-        enqueue_on_commit(import_job_run_task, job.pk)
+        enqueue_on_commit(import_job_run_task, job.pk, swept=True)
     return bool(claimed)
 
 
@@ -94,11 +127,17 @@ def import_job_run(*, job_id: int) -> None:
     """Import a confirmed job, chunk by chunk so the progress is visible while it runs.
 
     The file was checked before confirmation and the upsert is idempotent, so a
-    task redelivered after a crash simply upserts the same rows again.
+    task redelivered after a crash simply upserts the same rows again. A task runs the import
+    only when it is the first to start it or the one before fell silent: a duplicate delivered
+    while another task imports does nothing.
     """
-    job = ImportJob.objects.get(pk=job_id)
-    if job.status != ImportJob.Status.IMPORTING:
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(
+        Q(attempts=0) | Q(heartbeat_at__lt=_silent_since(now)), pk=job_id, status=ImportJob.Status.IMPORTING
+    ).update(attempts=F("attempts") + 1, heartbeat_at=now)
+    if not claimed:
         return
+    job = ImportJob.objects.get(pk=job_id)
     skip_invalid = bool(job.options.get("skip_invalid"))
     try:
         plan = _plan(job, track=False)
@@ -112,7 +151,7 @@ def import_job_run(*, job_id: int) -> None:
             total.created += part.created
             total.updated += part.updated
             total.unchanged += part.unchanged
-            ImportJob.objects.filter(pk=job.pk).update(rows_done=start + len(chunk.rows), rows_total=len(good))
+            _beat(job.pk, rows_done=start + len(chunk.rows), rows_total=len(good))
     except Exception as exc:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED, notices=[f"The import failed: {exc}"], finished_at=timezone.now()
@@ -120,4 +159,27 @@ def import_job_run(*, job_id: int) -> None:
         raise
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.DONE, summary={**job.summary, **total.as_dict()}, finished_at=timezone.now()
+    )
+
+
+def import_jobs_stalled(*, now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
+    """Jobs waiting for their task or in its hands whose heartbeat has been silent for
+    SWEEP_GRACE_SECONDS: the ids to check again and the ids to import again. Jobs whose tasks
+    already stopped MAX_ATTEMPTS times are failed instead, with a notice the admin sees."""
+    now = now or timezone.now()
+    stalled = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.VALIDATING, ImportJob.Status.IMPORTING], heartbeat_at__lt=_silent_since(now)
+    )
+    stalled.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=ImportJob.Status.FAILED,
+        notices=[
+            f"The import stopped {MAX_ATTEMPTS} times without finishing. "
+            "Upload the file again, or split it into smaller files, and tell an administrator if it happens again."
+        ],
+        finished_at=now,
+    )
+    rows = list(stalled.filter(attempts__lt=MAX_ATTEMPTS).order_by("pk").values_list("pk", "status"))
+    return (
+        [pk for pk, status in rows if status == ImportJob.Status.VALIDATING],
+        [pk for pk, status in rows if status == ImportJob.Status.IMPORTING],
     )

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from loops.models import Loop, RootCause
 from loops.services import cases
-from surveys.models import FrequencyRule, Invitation, OutboxMessage
+from loops.services.followup import followup_record, followups_unrecorded
+from loops.tasks import loops_sweep_task
+from surveys.models import FrequencyRule, Invitation, OutboxMessage, Response
 from surveys.services.responses import AnswerInput, response_submit
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +73,43 @@ def test_an_opted_out_customer_gets_no_follow_up(loop, manager, contact, django_
     invitation = close_with_followup(loop, manager, django_capture_on_commit_callbacks)
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.SUPPRESSED and invitation.suppressed_by == "opted_out"
+
+
+def test_a_follow_up_answer_whose_task_was_lost_reaches_the_loop_through_the_sweeper(
+    loop, manager, django_capture_on_commit_callbacks, settings
+):
+    invitation = close_with_followup(loop, manager, django_capture_on_commit_callbacks)
+    # The broker lost every task of the answer: its on-commit callbacks never run.
+    answer_followup(invitation, True, lambda execute: django_capture_on_commit_callbacks(execute=False))
+    response = invitation.response
+    loop.refresh_from_db()
+    assert loop.recovered is None
+    answered = response.updated_at
+    grace = timezone.timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
+
+    assert followups_unrecorded(now=answered + grace / 2) == [], "its task may still be queued"
+    assert followups_unrecorded(now=answered + grace * 2) == [response.pk]
+    assert followups_unrecorded(now=answered + timezone.timedelta(days=2)) == [], "older than a day: left alone"
+
+    Response.objects.filter(pk=response.pk).update(updated_at=timezone.now() - grace * 2)
+    loops_sweep_task()
+    loop.refresh_from_db()
+    assert loop.recovered is True
+    assert manager.notifications.filter(kind="followup").count() == 1
+    assert followups_unrecorded() == []
+
+
+def test_a_changed_follow_up_answer_is_swept_again_and_a_recorded_one_is_not(
+    loop, manager, django_capture_on_commit_callbacks, settings
+):
+    invitation = close_with_followup(loop, manager, django_capture_on_commit_callbacks)
+    answer_followup(invitation, True, django_capture_on_commit_callbacks)
+    loop.refresh_from_db()
+    assert loop.recovered is True
+    later = timezone.now() + timezone.timedelta(seconds=settings.SWEEP_GRACE_SECONDS * 2)
+    assert followups_unrecorded(now=later) == [], "recorded: nothing to sweep"
+
+    Loop.objects.filter(pk=loop.pk).update(recovered=False)  # as if an edit's task had been lost
+    assert followups_unrecorded(now=later) == [invitation.response.pk]
+    followup_record(response_id=invitation.response.pk)
+    assert followups_unrecorded(now=later) == []

@@ -1,0 +1,115 @@
+"""An import whose task is lost (the broker dropped it, its worker died) is not left "checking" or
+"importing" for ever: the job's heartbeat falls silent, the sweeper queues it again, a duplicate
+task never imports alongside a running one, and a file that stops its worker every time fails with
+a notice."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import login
+from surveys.models import Account, ImportJob
+from surveys.services.import_jobs import MAX_ATTEMPTS, import_job_check, import_job_run, import_jobs_stalled
+from surveys.tasks import invitations_sweep_task
+
+pytestmark = pytest.mark.django_db
+
+CSV = "id,name\nA1,Alpha\nA2,Beta\n"
+
+
+@pytest.fixture
+def grace(settings) -> dt.timedelta:
+    return dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
+
+
+def upload(client) -> None:
+    client.post(
+        reverse("surveys:import_list"), {"kind": "accounts", "file": SimpleUploadedFile("crm.csv", CSV.encode())}
+    )
+
+
+def upload_lost(client) -> ImportJob:
+    """Upload a file; its check task is never run (on-commit callbacks do not run in these tests)."""
+    upload(client)
+    return ImportJob.objects.get()
+
+
+def fall_silent(job: ImportJob, grace: dt.timedelta) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - grace * 2)
+
+
+def test_a_file_whose_check_was_lost_is_checked_by_the_sweeper(admin_user, grace):
+    job = upload_lost(login(admin_user))
+    assert job.status == ImportJob.Status.VALIDATING
+    assert import_jobs_stalled(now=job.heartbeat_at + grace / 2) == ([], []), "its task may still be queued"
+    assert import_jobs_stalled(now=job.heartbeat_at + grace * 2) == ([job.pk], [])
+
+    fall_silent(job, grace)
+    assert invitations_sweep_task()["imports"] == 1
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY and job.rows_total == 2
+    assert job.attempts == 1
+    assert import_jobs_stalled(now=timezone.now() + grace * 2) == ([], []), "a ready job waits for the admin"
+
+
+def test_a_confirmed_import_whose_task_was_lost_is_imported_by_the_sweeper(
+    admin_user, grace, django_capture_on_commit_callbacks
+):
+    client = login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client)
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.READY
+    client.post(reverse("surveys:import_confirm", args=[job.pk]))  # its import task is lost
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.IMPORTING and job.attempts == 0
+    assert import_jobs_stalled(now=timezone.now() + grace / 2) == ([], [])
+    assert import_jobs_stalled(now=timezone.now() + grace * 2) == ([], [job.pk])
+
+    fall_silent(job, grace)
+    invitations_sweep_task()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.summary["created"] == 2
+    assert sorted(Account.objects.values_list("external_id", flat=True)) == ["A1", "A2"]
+
+
+def test_a_duplicate_import_task_does_nothing_while_another_task_imports(admin_user, grace):
+    job = ImportJob.objects.create(
+        kind="accounts", filename="crm.csv", content=CSV, created_by=admin_user, status=ImportJob.Status.IMPORTING
+    )
+    ImportJob.objects.filter(pk=job.pk).update(attempts=1, heartbeat_at=timezone.now())  # a task is at work
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.IMPORTING and job.attempts == 1
+    assert not Account.objects.exists()
+
+    fall_silent(job, grace)  # that task's worker died: the next task takes over
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.attempts == 2
+    assert Account.objects.count() == 2
+
+
+def test_an_import_that_stopped_too_often_fails_with_a_notice(admin_user, grace):
+    client = login(admin_user)
+    job = upload_lost(client)
+    ImportJob.objects.filter(pk=job.pk).update(attempts=MAX_ATTEMPTS)
+    fall_silent(job, grace)
+    assert import_jobs_stalled() == ([], [])
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.finished_at is not None
+    page = client.get(reverse("surveys:import_detail", args=[job.pk]))
+    assert f"stopped {MAX_ATTEMPTS} times without finishing".encode() in page.content
+
+
+def test_a_check_that_starts_beats_and_counts_its_attempt(admin_user):
+    long_ago = timezone.now() - dt.timedelta(days=1)
+    job = ImportJob.objects.create(kind="accounts", filename="crm.csv", content=CSV, created_by=admin_user)
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=long_ago)
+    import_job_check(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    assert job.heartbeat_at > long_ago + dt.timedelta(hours=23) and job.attempts == 1
