@@ -197,6 +197,8 @@ else:
         "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
         "max_retries": 1,  # connection attempts per publish: a failed publish is left to the sweepers
     }
+    if CELERY_BROKER_URL.startswith("redis://"):
+        CELERY_BROKER_TRANSPORT = "vocplatform.broker:Transport"  # a publish without a new client
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILE = str(VAR_DIR / "celerybeat-schedule")
