@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from surveys.models import Response
 from surveys.services import invitations as invitation_services
@@ -15,10 +15,16 @@ from vocplatform.queueing import requeue_claim
 
 
 @shared_task(
-    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5, time_limit=600, soft_time_limit=570
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=600,
+    soft_time_limit=570,
 )
-def import_job_check_task(job_id: int) -> None:
-    import_job_check(job_id=job_id)
+def import_job_check_task(self: Task, job_id: int) -> None:
+    import_job_check(job_id=job_id, retry=bool(self.request.retries))
 
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1750)

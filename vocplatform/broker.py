@@ -8,7 +8,8 @@ channel keeps it for as long as it keeps the pool; kombu drops the pool when the
 Redis fails, and the next message builds a client on the new one.
 
 Used for ``redis://`` broker URLs (settings ``CELERY_BROKER_TRANSPORT``); ``rediss://`` keeps
-kombu's own transport, whose TLS defaults depend on the scheme's name.
+kombu's own transport, whose TLS defaults depend on the scheme's name. The worker's banner and
+kombu's log lines name the broker ``vocplatform.broker:Transport://host:port/db``.
 """
 
 from __future__ import annotations

@@ -62,6 +62,11 @@ class Loop(models.Model):
         Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="followed_loop"
     )
     recovered = models.BooleanField(null=True, blank=True, help_text=_("From the follow-up: was it resolved?"))
+    followup_edits = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Which version of the follow-up answer (its edit count) the loop shows; empty until recorded."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

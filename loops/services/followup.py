@@ -9,6 +9,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from loops.models import Loop
@@ -63,6 +64,9 @@ def followup_record(*, response_id: int) -> Loop | None:
     if loop is None:
         return None
     recovered = recovered_from(response)
+    if loop.followup_edits != response.edits:
+        Loop.objects.filter(pk=loop.pk).update(followup_edits=response.edits)
+        loop.followup_edits = response.edits
     if recovered != loop.recovered:
         timeline.record(
             loop,
@@ -88,21 +92,15 @@ def followup_record(*, response_id: int) -> Loop | None:
 
 
 def followups_unrecorded(*, now: dt.datetime | None = None, limit: int = 200) -> list[int]:
-    """Follow-up answers of the last day (but not within SWEEP_GRACE_SECONDS, whose task is probably
-    still queued) that their loop does not show: their task was lost. Returns the response ids.
-
-    A loop shows its answer when its ``recovered`` is what the answer says, which is exactly when
-    :func:`followup_record` would change nothing."""
+    """Follow-up answers (not within SWEEP_GRACE_SECONDS, whose task is probably still queued) whose
+    latest version their loop has not recorded: their task was lost. Returns the response ids."""
     now = now or timezone.now()
-    loops = (
+    answer_edits = F("followup_invitation__response__edits")
+    return list(
         Loop.objects.filter(
-            followup_invitation__response__updated_at__range=(
-                now - dt.timedelta(days=1),
-                now - dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS),
-            )
+            Q(followup_edits__isnull=True) | ~Q(followup_edits=answer_edits),
+            followup_invitation__response__updated_at__lt=now - dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS),
         )
-        .select_related("followup_invitation__response")
-        .order_by("followup_invitation__response__updated_at")[:limit]
+        .order_by("followup_invitation__response__updated_at")
+        .values_list("followup_invitation__response", flat=True)[:limit]
     )
-    answered = [(loop, loop.followup_invitation.response) for loop in loops]  # type: ignore[union-attr]
-    return [response.pk for loop, response in answered if recovered_from(response) != loop.recovered]

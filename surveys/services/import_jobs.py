@@ -7,6 +7,7 @@ it, or its worker died) falls silent, and the sweeper (:func:`import_jobs_stalle
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from surveys.services.imports import ImportOptions, ImportPlan, ImportRefused, I
 from vocplatform.models import User
 from vocplatform.queueing import enqueue_on_commit
 
+logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
 ERRORS_KEPT = 500
 CHUNK_ROWS = 500
@@ -49,36 +51,44 @@ def _progress(job_id: int) -> Any:
     return update
 
 
-def _heartbeat(job_id: int) -> Any:
-    """The heartbeat alone, for work whose progress is not the one shown."""
-
-    def update(done: int, total: int) -> None:
-        _beat(job_id)
-
-    return update
-
-
-def _plan(job: ImportJob, *, track: bool) -> ImportPlan:
+def _plan(job: ImportJob, progress: Any) -> ImportPlan:
     return import_plan(
         kind=job.kind,  # type: ignore[arg-type]
         content=job.content,
         options=ImportOptions.from_dict(job.options),
-        progress=_progress(job.pk) if track else _heartbeat(job.pk),
+        progress=progress,
     )
+
+
+class _TakenOver(Exception):
+    """Another task claimed the import after this one fell silent: this one stops."""
+
+
+def _owned(job_id: int, attempt: int) -> Any:
+    """The job, while it is still importing in the hands of the task that claimed ``attempt``."""
+    return ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.IMPORTING, attempts=attempt)
+
+
+def _owned_beat(job_id: int, attempt: int, **fields: Any) -> None:
+    if not _owned(job_id, attempt).update(heartbeat_at=timezone.now(), **fields):
+        raise _TakenOver
 
 
 def _silent_since(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
 
 
-def import_job_check(*, job_id: int) -> None:
-    """Check the file and store a preview. Safe to run twice: it only rewrites the preview."""
+def import_job_check(*, job_id: int, retry: bool = False) -> None:
+    """Check the file and store a preview. Safe to run twice: it only rewrites the preview.
+
+    Each task that starts the check counts as an attempt; its own retry after a passing error
+    (``retry``) does not."""
     job = ImportJob.objects.get(pk=job_id)
     if job.status != ImportJob.Status.VALIDATING:
         return
-    _beat(job.pk, attempts=F("attempts") + 1)
+    _beat(job.pk, **({} if retry else {"attempts": F("attempts") + 1}))
     try:
-        plan = _plan(job, track=True)
+        plan = _plan(job, _progress(job.pk))
     except ValueError as exc:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.INVALID,
@@ -86,7 +96,9 @@ def import_job_check(*, job_id: int) -> None:
             finished_at=timezone.now(),
         )
         return
-    result = import_apply(plan=plan, skip_invalid=True, dry_run=True, progress=_heartbeat(job.pk))
+    # No heartbeat during the dry run: it runs in a transaction that is rolled back, which would
+    # drop the beats and hold the job's row locked until the end.
+    result = import_apply(plan=plan, skip_invalid=True, dry_run=True)
     preview = {
         "columns": plan.columns,
         "custom_types": plan.custom_types,
@@ -129,7 +141,8 @@ def import_job_run(*, job_id: int) -> None:
     The file was checked before confirmation and the upsert is idempotent, so a
     task redelivered after a crash simply upserts the same rows again. A task runs the import
     only when it is the first to start it or the one before fell silent: a duplicate delivered
-    while another task imports does nothing.
+    while another task imports does nothing. A task that fell silent and was taken over stops
+    at its next heartbeat and leaves the job to its successor.
     """
     now = timezone.now()
     claimed = ImportJob.objects.filter(
@@ -137,10 +150,12 @@ def import_job_run(*, job_id: int) -> None:
     ).update(attempts=F("attempts") + 1, heartbeat_at=now)
     if not claimed:
         return
+    # Ours: with the heartbeat just set, no other task can claim the job before this read.
     job = ImportJob.objects.get(pk=job_id)
+    attempt = job.attempts
     skip_invalid = bool(job.options.get("skip_invalid"))
     try:
-        plan = _plan(job, track=False)
+        plan = _plan(job, lambda done, total: _owned_beat(job.pk, attempt))
         if plan.errors and not skip_invalid:
             raise ImportRefused(plan)
         good = plan.good_rows
@@ -151,13 +166,19 @@ def import_job_run(*, job_id: int) -> None:
             total.created += part.created
             total.updated += part.updated
             total.unchanged += part.unchanged
-            _beat(job.pk, rows_done=start + len(chunk.rows), rows_total=len(good))
+            _owned_beat(job.pk, attempt, rows_done=start + len(chunk.rows), rows_total=len(good))
+    except _TakenOver:
+        logger.warning("Import job %s: another task took it over after this one fell silent; stopping.", job.pk)
+        return
     except Exception as exc:
-        ImportJob.objects.filter(pk=job.pk).update(
+        failed = _owned(job.pk, attempt).update(
             status=ImportJob.Status.FAILED, notices=[f"The import failed: {exc}"], finished_at=timezone.now()
         )
+        if not failed:  # taken over meanwhile: the error may be the successor's rows; it decides
+            logger.warning("Import job %s failed (%s) after another task took it over; stopping.", job.pk, exc)
+            return
         raise
-    ImportJob.objects.filter(pk=job.pk).update(
+    _owned(job.pk, attempt).update(
         status=ImportJob.Status.DONE, summary={**job.summary, **total.as_dict()}, finished_at=timezone.now()
     )
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from loops.demo.history import demo_loops_load
 from loops.models import Escalation, Loop, PlanStep, PolicyOverride
 from loops.services.alerts import responses_awaiting_alert
+from loops.services.followup import followups_unrecorded
 from surveys.demo.organisation import demo_load
 from surveys.demo.season import demo_season_load
 from surveys.models import Response
@@ -56,6 +57,7 @@ def _assert_every_loop_belongs_to_a_response_the_rules_matched_and_nothing_is_le
         assert loop.response.score_band == "detractor" or loop.response.analysis.negative
         assert loop.opened_at >= loop.response.created_at
     assert responses_awaiting_alert(now=now + timezone.timedelta(minutes=5)) == []
+    assert followups_unrecorded(now=now + timezone.timedelta(minutes=5)) == []
 
 
 def _assert_loading_the_loops_twice_adds_nothing(now):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from loops.services.followup import followup_record, followups_unrecorded
 from loops.tasks import loops_sweep_task
 from surveys.models import FrequencyRule, Invitation, OutboxMessage, Response
 from surveys.services.responses import AnswerInput, response_submit
+from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +90,6 @@ def test_a_follow_up_answer_whose_task_was_lost_reaches_the_loop_through_the_swe
 
     assert followups_unrecorded(now=answered + grace / 2) == [], "its task may still be queued"
     assert followups_unrecorded(now=answered + grace * 2) == [response.pk]
-    assert followups_unrecorded(now=answered + timezone.timedelta(days=2)) == [], "older than a day: left alone"
 
     Response.objects.filter(pk=response.pk).update(updated_at=timezone.now() - grace * 2)
     loops_sweep_task()
@@ -99,17 +99,28 @@ def test_a_follow_up_answer_whose_task_was_lost_reaches_the_loop_through_the_swe
     assert followups_unrecorded() == []
 
 
-def test_a_changed_follow_up_answer_is_swept_again_and_a_recorded_one_is_not(
+def test_an_edited_follow_up_answer_is_swept_until_the_loop_records_that_version(
     loop, manager, django_capture_on_commit_callbacks, settings
 ):
     invitation = close_with_followup(loop, manager, django_capture_on_commit_callbacks)
     answer_followup(invitation, True, django_capture_on_commit_callbacks)
-    loop.refresh_from_db()
-    assert loop.recovered is True
     later = timezone.now() + timezone.timedelta(seconds=settings.SWEEP_GRACE_SECONDS * 2)
     assert followups_unrecorded(now=later) == [], "recorded: nothing to sweep"
 
-    Loop.objects.filter(pk=loop.pk).update(recovered=False)  # as if an edit's task had been lost
+    Response.objects.filter(pk=invitation.response.pk).update(edits=1)  # an edit whose task was lost
     assert followups_unrecorded(now=later) == [invitation.response.pk]
     followup_record(response_id=invitation.response.pk)
     assert followups_unrecorded(now=later) == []
+
+
+def test_recorded_follow_ups_do_not_hide_a_lost_one_from_a_limited_sweep(
+    loop, manager, answer, contact, django_capture_on_commit_callbacks, settings
+):
+    capture = django_capture_on_commit_callbacks
+    recorded = close_with_followup(loop, manager, capture)
+    answer_followup(recorded, True, capture)  # answered first, and recorded: first in the sweep's order
+    other = Loop.objects.get(response=answer(ContactFactory(account=contact.account), 1, "Nobody answers the phone"))
+    lost = close_with_followup(other, manager, capture)
+    answer_followup(lost, False, lambda execute: capture(execute=False))
+    later = timezone.now() + timezone.timedelta(seconds=settings.SWEEP_GRACE_SECONDS * 2)
+    assert followups_unrecorded(now=later, limit=1) == [lost.response.pk]

@@ -7,11 +7,14 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import login
 from surveys.models import Account, ImportJob
+from surveys.services import import_jobs
 from surveys.services.import_jobs import MAX_ATTEMPTS, import_job_check, import_job_run, import_jobs_stalled
 from surveys.tasks import invitations_sweep_task
 
@@ -113,3 +116,52 @@ def test_a_check_that_starts_beats_and_counts_its_attempt(admin_user):
     job.refresh_from_db()
     assert job.status == ImportJob.Status.READY
     assert job.heartbeat_at > long_ago + dt.timedelta(hours=23) and job.attempts == 1
+
+
+def test_a_retry_of_the_check_after_a_passing_error_is_not_a_new_attempt(admin_user):
+    job = ImportJob.objects.create(kind="accounts", filename="crm.csv", content=CSV, created_by=admin_user)
+    ImportJob.objects.filter(pk=job.pk).update(attempts=1)  # the first task started, then met an OSError
+    import_job_check(job_id=job.pk, retry=True)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY and job.attempts == 1
+
+
+def successor_claims_after_first_chunk(monkeypatch, *, then_fail: bool = False) -> None:
+    """While the task at work writes its first chunk, it falls silent and a successor claims the job
+    (what import_job_run's claim does); with ``then_fail`` that chunk then fails, as it would when
+    the successor's rows collide with it."""
+    real_apply = import_jobs.import_apply
+
+    def apply_and_be_overtaken(*, plan, **kwargs):
+        result = real_apply(plan=plan, **kwargs)
+        ImportJob.objects.update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
+        if then_fail:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return result
+
+    monkeypatch.setattr(import_jobs, "import_apply", apply_and_be_overtaken)
+
+
+def importing_job(admin_user, rows: int) -> ImportJob:
+    content = "id,name\n" + "".join(f"A{i},Account {i}\n" for i in range(rows))
+    return ImportJob.objects.create(
+        kind="accounts", filename="crm.csv", content=content, created_by=admin_user, status=ImportJob.Status.IMPORTING
+    )
+
+
+def test_a_task_overtaken_by_its_successor_stops_and_leaves_the_job_to_it(admin_user, monkeypatch):
+    job = importing_job(admin_user, import_jobs.CHUNK_ROWS * 2)
+    successor_claims_after_first_chunk(monkeypatch)
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.IMPORTING, "not marked done by the task that lost it"
+    assert job.rows_done == 0 and job.attempts == 2
+    assert Account.objects.count() == import_jobs.CHUNK_ROWS, "it stopped after the chunk it was writing"
+
+
+def test_a_failure_after_being_overtaken_does_not_fail_the_successors_job(admin_user, monkeypatch):
+    job = importing_job(admin_user, 3)
+    successor_claims_after_first_chunk(monkeypatch, then_fail=True)
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.IMPORTING and job.notices == []

@@ -44,6 +44,7 @@ def test_messages_arrive_through_one_kept_client(server: RedisServer) -> None:
     with Connection(server.url, transport="vocplatform.broker:Transport") as connection:
         publish(connection, "first")
         kept = connection.default_channel._kept_client
+        assert kept is not None
         publish(connection, "second")
         assert connection.default_channel._kept_client is kept, "the second message built no client"
     assert queued(server) == 2
