@@ -43,6 +43,10 @@ SUMMARIES = [
 ]
 
 
+# A worked loop closes between 3 days and this long after it opened (if it closes at all).
+CLOSING_AGE_MAX = dt.timedelta(days=18)
+
+
 def _hours(rng: random.Random, low: float, high: float) -> dt.timedelta:
     return dt.timedelta(hours=rng.uniform(low, high))
 
@@ -54,6 +58,7 @@ class _History:
         self.causes = list(RootCause.objects.filter(active=True))
         self.staff = list(User.objects.filter(is_active=True, role=User.Role.MANAGER))
         self.counts = {"loops": 0, "closed": 0, "followups": 0, "overrides": 0}
+        self.shown: set[str] = set()  # the overrides the demo has made so far
 
     def work(self, loop: Loop) -> None:
         age = self.now - loop.opened_at
@@ -62,9 +67,17 @@ class _History:
             return  # new, or forgotten: these become the overdue and escalated ones
         contact_at = loop.opened_at + _hours(self.rng, 1, 30 if self.rng.random() < 0.8 else 70)
         roll = self.rng.random()
+        # Each kind of override shows at least once, whatever the dice and `now` make of the rest:
+        # the first loop old enough to be due for closing is never reached, the next has an SLA waived.
+        never_reached = "closed unreached" not in self.shown and age > CLOSING_AGE_MAX + dt.timedelta(days=1)
+        if never_reached:
+            roll = 0.0
+        elif "waived" not in self.shown:
+            roll = 0.05
         if roll < 0.05:
             contact_at = self.now  # never reached: closed from the ticket, an override the supervisor reviews
         elif roll < 0.09:
+            self.shown.add("waived")
             cases.loop_waive_sla(
                 loop_id=loop.pk,
                 actor=actor,
@@ -85,8 +98,9 @@ class _History:
         plan_at = contact_at + _hours(self.rng, 1, 8)
         if plan_at < self.now:
             self._plan(loop, actor, plan_at)
-        closing = loop.opened_at + dt.timedelta(days=self.rng.uniform(3, 18))
-        if closing < self.now - dt.timedelta(days=1) and self.rng.random() < 0.85:
+        closing = loop.opened_at + dt.timedelta(days=self.rng.uniform(3, CLOSING_AGE_MAX.days))
+        closes = self.rng.random() < 0.85 or never_reached
+        if closing < self.now - dt.timedelta(days=1) and closes:
             self._close(loop, actor, closing)
 
     def _plan(self, loop: Loop, actor: User, at: dt.datetime) -> None:
@@ -115,6 +129,7 @@ class _History:
         if loop.first_contact_at is None:
             reason = "The customer asked not to be contacted; fixed from the ticket alone."
             self.counts["overrides"] += 1
+            self.shown.add("closed unreached")
         followup = followup_survey_for(loop) is not None and self.rng.random() < 0.6
         cases.loop_close(
             loop_id=loop.pk,

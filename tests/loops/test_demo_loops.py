@@ -3,6 +3,7 @@ overrides and answered follow-ups, written through the real services; loading tw
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
@@ -18,13 +19,17 @@ from surveys.models import Response
 from surveys.services.analysis import responses_reanalyse
 
 
-@pytest.fixture
-def demo(db):  # type: ignore[no-untyped-def]
+def load_demo(now: dt.datetime) -> dict[str, int]:
     demo_load(password="x")
-    now = timezone.now()
     demo_season_load(rng=random.Random(1), now=now)
     responses_reanalyse(response_ids=Response.objects.values_list("pk", flat=True), announce=False)
-    return now, demo_loops_load(rng=random.Random(2), now=now)
+    return demo_loops_load(rng=random.Random(2), now=now)
+
+
+@pytest.fixture
+def demo(db):  # type: ignore[no-untyped-def]
+    now = timezone.now()
+    return now, load_demo(now)
 
 
 def test_the_demo_has_loops_in_every_state_consistent_and_loading_twice_adds_nothing(demo):
@@ -65,3 +70,9 @@ def _assert_loading_the_loops_twice_adds_nothing(now):  # type: ignore[no-untype
     again = demo_loops_load(rng=random.Random(3), now=now)
     assert again["loops"] == 0
     assert (Loop.objects.count(), PlanStep.objects.count(), Escalation.objects.count()) == before
+
+
+def test_the_demo_shows_each_kind_of_override_whatever_the_time_it_is_loaded(db):  # type: ignore[no-untyped-def]
+    # Loaded at this instant, the dice once left no loop closed without a customer contact.
+    load_demo(dt.datetime(2026, 12, 5, 6, 14, 12, tzinfo=dt.UTC))
+    assert {"close_without_contact", "waive_sla"} <= set(PolicyOverride.objects.values_list("kind", flat=True))
