@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from tests.integration.helpers import CountingHandler, RedisServer, free_port
+from tests.integration.helpers import CountingHandler, RedisServer, free_port, private_redis
 
 
 @pytest.fixture
@@ -27,9 +26,5 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A Redis of the test's own, to kill and restart, for processes that share the test database."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgresql://... (the processes share the test database)")
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server on PATH (a private, restartable broker)")
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+    with private_redis(tmp_path) as server:
+        yield server

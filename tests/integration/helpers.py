@@ -9,6 +9,7 @@ import contextlib
 import email
 import email.policy
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -324,6 +325,21 @@ class RedisServer:
             self.thaw()  # a stopped process would not act on SIGTERM until continued
             self.process.stop()
             self.process = None
+
+
+@contextlib.contextmanager
+def private_redis(log_dir: Path) -> Iterator[RedisServer]:
+    """A started Redis of the caller's own, stopped after; skips the test without redis-server."""
+    import pytest
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server on PATH (a private, restartable broker)")
+    server = RedisServer(log_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @contextlib.contextmanager

@@ -4,7 +4,6 @@ restarts, and only ``redis://`` broker URLs use it."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import pytest
 import redis as redis_py
 from kombu import Connection
 
-from tests.integration.helpers import RedisServer
+from tests.integration.helpers import RedisServer, private_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "broker-test"
@@ -22,12 +21,8 @@ QUEUE = "broker-test"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server on PATH (a private, restartable broker)")
-    redis_server = RedisServer(tmp_path)
-    redis_server.start()
-    yield redis_server
-    redis_server.stop()
+    with private_redis(tmp_path) as redis_server:
+        yield redis_server
 
 
 def publish(connection: Connection, body: str) -> None:
