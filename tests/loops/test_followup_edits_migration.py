@@ -1,28 +1,31 @@
 """Upgrading: loops whose follow-up was answered before loops recorded the answer's version start
 marked as recorded, so the first sweep after the upgrade re-records nothing."""
 
+import datetime as dt
+from importlib import import_module
+
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from django.apps import apps
 
-BEFORE = [("loops", "0006_loop_followup_edits"), ("surveys", "0011_import_job_heartbeat")]
-AFTER = [("loops", "0007_followup_edits_of_answered_loops")]
+from loops.models import Loop
+from loops.services.followup import followups_unrecorded
+from tests.loops.test_followup import answer_followup, close_with_followup
+
+pytestmark = pytest.mark.django_db
+migration = import_module("loops.migrations.0007_followup_edits_of_answered_loops")
 
 
-@pytest.mark.django_db(transaction=True)
 def test_answered_follow_ups_are_marked_recorded_with_their_answers_version(
-    loop, manager, django_capture_on_commit_callbacks
+    loop, manager, django_capture_on_commit_callbacks, settings
 ):
-    from tests.loops.test_followup import answer_followup, close_with_followup
-
     invitation = close_with_followup(loop, manager, django_capture_on_commit_callbacks)
     answer_followup(invitation, True, django_capture_on_commit_callbacks)
-    type(loop).objects.update(followup_edits=None)  # as stored before the field was filled in
+    Loop.objects.update(followup_edits=None)  # as stored before the field existed
+    later = invitation.response.updated_at + dt.timedelta(seconds=2 * settings.SWEEP_GRACE_SECONDS)
+    assert followups_unrecorded(now=later) == [invitation.response.pk], "what the sweep would redo"
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+    migration.mark_answered_followups_recorded(apps, None)
 
     loop.refresh_from_db()
     assert loop.followup_edits == invitation.response.edits == 0
+    assert followups_unrecorded(now=later) == []
