@@ -85,9 +85,17 @@ DATABASE_URL = env_url(
     schemes=["sqlite", "postgres", "postgresql", "pgsql"],
 )
 # Seconds PostgreSQL may take to open a connection: a server that does not answer then (a failover,
-# a dropped network path) is a 503 page, not a request held until gunicorn kills its worker. Only
-# the opening is bounded: a query on an open connection has no client-side timeout.
+# a dropped network path) is a 503 page, not a request held until gunicorn kills its worker.
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)  # libpq reads less as 2
+# Seconds one statement may run on PostgreSQL in a process that serves web requests (wsgi.py,
+# asgi.py and runstack's web server set WEB_PROCESS_VARIABLE): a query stuck behind a row lock or on
+# a runaway plan is cancelled and the request becomes the 503 page, instead of holding the worker
+# until gunicorn kills it (its --timeout, 30 s by default) and the customer's connection drops.
+# Workers, beat and commands are not bounded: a report or a batch may rightly run longer. 0 turns
+# it off. It travels as the connection's startup `options`, which PgBouncer refuses unless listed
+# in its ignore_startup_parameters.
+DATABASE_WEB_STATEMENT_TIMEOUT = env_int("DATABASE_WEB_STATEMENT_TIMEOUT", 20, minimum=0)
+WEB_PROCESS_VARIABLE = "VOCPLATFORM_WEB_PROCESS"
 # Persistent connections: opening one costs ~7 ms, most of a small request (bench/submit.py).
 _database = dj_database_url.parse(
     DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True
@@ -110,6 +118,10 @@ else:
     _prepare_threshold = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
     if _prepare_threshold:
         _database["OPTIONS"].update(server_side_binding=True, prepare_threshold=_prepare_threshold)
+    if DATABASE_WEB_STATEMENT_TIMEOUT and env_bool(WEB_PROCESS_VARIABLE, False):
+        # After any ?options= of DATABASE_URL: the last -c of a setting wins.
+        _options = f"{_database['OPTIONS'].get('options', '')} -c statement_timeout={DATABASE_WEB_STATEMENT_TIMEOUT}s"
+        _database["OPTIONS"]["options"] = _options.strip()
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -54,7 +54,12 @@ class Command(BaseCommand):
                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILE}",
             ],
         }
-        processes = {name: subprocess.Popen(command, cwd=settings.BASE_DIR) for name, command in commands.items()}
+        # The web server's statements are bounded like gunicorn's (settings.DATABASE_WEB_STATEMENT_TIMEOUT).
+        environments = {"web": {**os.environ, settings.WEB_PROCESS_VARIABLE: "1"}}
+        processes = {
+            name: subprocess.Popen(command, cwd=settings.BASE_DIR, env=environments.get(name))
+            for name, command in commands.items()
+        }
         self._announce(address)
         stopping = False
 
