@@ -196,8 +196,7 @@ def worker_env(broker: str, smtp_port: int, var_dir: str, **settings: object) ->
     """The environment of the processes a test starts: this test's database, broker and SMTP sink."""
     from django.db import connection
 
-    # Not marked a web process, even where this one imported vocplatform.wsgi: gunicorn marks its own.
-    env = {k: v for k, v in os.environ.items() if k not in ("CELERY_TASK_ALWAYS_EAGER", "VOCPLATFORM_WEB_PROCESS")}
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"}
     env.update(
         DATABASE_URL=database_url(connection.settings_dict),
         CELERY_BROKER_URL=broker,

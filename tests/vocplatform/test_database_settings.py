@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -25,3 +26,13 @@ def test_only_web_processes_bound_their_statements() -> None:
     assert options(VOCPLATFORM_WEB_PROCESS="1", DATABASE_WEB_STATEMENT_TIMEOUT="0") == "None"
     with_url_options = options(VOCPLATFORM_WEB_PROCESS="1", DATABASE_URL=URL + "?options=-c%20work_mem%3D8MB")
     assert with_url_options == "-c work_mem=8MB -c statement_timeout=20s"
+
+
+def test_the_web_entry_points_leave_no_mark_for_the_processes_they_start() -> None:
+    import vocplatform.asgi
+    import vocplatform.wsgi
+
+    assert "VOCPLATFORM_WEB_PROCESS" not in os.environ
+    for module in (vocplatform.wsgi, vocplatform.asgi):
+        importlib.reload(module)  # as a web server's import runs it
+        assert "VOCPLATFORM_WEB_PROCESS" not in os.environ, module.__name__
