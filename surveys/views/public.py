@@ -132,7 +132,10 @@ def _show(request: HttpRequest, token: str, invitation: Invitation) -> HttpRespo
         invitation_mark_opened(invitation=invitation)
         if raw_score is not None and questions and questions[0].is_score:
             link_error = _record_link_score(invitation, questions[0], raw_score)
-    stored = _stored(invitation)
+    # Only an answered invitation has a response (recording one marks it answered in the same
+    # transaction): a first visit, the common case, makes no query for it.
+    answered = invitation.status == Invitation.Status.ANSWERED or raw_score is not None
+    stored = _stored(invitation) if answered else None
     form = ResponseForm(initial=initial_from(stored), questions=questions)
     if link_error:
         form.flag(questions[0], link_error)

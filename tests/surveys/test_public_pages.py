@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,6 +90,14 @@ def test_the_survey_page_shows_the_intro_and_every_question(client, token, nps, 
     assert 'name="consent" value="1"' in html
     assert 'value="1" checked' not in html, "consent is not given by default"
     assert "csrftoken" in response.cookies
+
+
+def test_a_first_visit_makes_no_query_for_a_stored_answer(client, token, nps, comment):
+    # Only an answered invitation has a response; the page of one is checked further down.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page(token)).status_code == 200
+    read = [query["sql"] for query in queries.captured_queries if Response._meta.db_table in query["sql"]]
+    assert read == []
 
 
 def test_opening_the_page_marks_the_invitation_opened(client, token, invitation):
