@@ -92,8 +92,10 @@ DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)  # 
 # a runaway plan is cancelled and the request becomes the 503 page, instead of holding the worker
 # until gunicorn kills it (its --timeout, 30 s by default) and the customer's connection drops.
 # Workers, beat and commands are not bounded: a report or a batch may rightly run longer. 0 turns
-# it off. It travels as the connection's startup `options`, which PgBouncer refuses unless listed
-# in its ignore_startup_parameters.
+# it off. It travels as the connection's startup `options`, ahead of the ones the operator gave
+# (`?options=` in DATABASE_URL, else PGOPTIONS, which libpq would otherwise drop), so that their own
+# statement_timeout wins; it outranks an ALTER ROLE/DATABASE ... SET. PgBouncer refuses the
+# parameter unless it is listed in its ignore_startup_parameters, which drops the timeout.
 DATABASE_WEB_STATEMENT_TIMEOUT = env_int("DATABASE_WEB_STATEMENT_TIMEOUT", 20, minimum=0)
 WEB_PROCESS_VARIABLE = "VOCPLATFORM_WEB_PROCESS"
 # Persistent connections: opening one costs ~7 ms, most of a small request (bench/submit.py).
@@ -119,8 +121,8 @@ else:
     if _prepare_threshold:
         _database["OPTIONS"].update(server_side_binding=True, prepare_threshold=_prepare_threshold)
     if DATABASE_WEB_STATEMENT_TIMEOUT and env_bool(WEB_PROCESS_VARIABLE, False):
-        # After any ?options= of DATABASE_URL: the last -c of a setting wins.
-        _options = f"{_database['OPTIONS'].get('options', '')} -c statement_timeout={DATABASE_WEB_STATEMENT_TIMEOUT}s"
+        _given = _database["OPTIONS"].get("options") or env_str("PGOPTIONS", "")
+        _options = f"-c statement_timeout={DATABASE_WEB_STATEMENT_TIMEOUT}s {_given}"  # the last -c of a name wins
         _database["OPTIONS"]["options"] = _options.strip()
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
