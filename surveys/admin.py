@@ -95,10 +95,21 @@ class EventAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: an invitation's life (sent, opened, answered, expired, withdrawn) goes through the
+    services, which keep its emails, reminders and response in step; a status set here by hand would
+    not (an answered invitation set back to "opened" would hide its stored answer from the survey
+    page). Withdraw one through the API (`POST /api/v1/invitations/<id>/cancel`)."""
+
     list_display = ("survey", "contact", "status", "suppressed_by", "scheduled_for", "sent_at", "reminders_sent")
     list_filter = ("status", "suppressed_by", "survey")
     raw_id_fields = ("contact", "account", "event")
     exclude = ("token_hash", "token_nonce")
+
+    def has_add_permission(self, request: object) -> bool:  # type: ignore[override]
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:  # type: ignore[override]
+        return False
 
 
 @admin.register(OutboxMessage)

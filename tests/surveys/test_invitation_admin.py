@@ -1,0 +1,32 @@
+"""The admin shows invitations but does not change them: their life goes through the services."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from surveys.models import Invitation
+from tests.factories import InvitationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "not-used-here"))
+    return client
+
+
+def test_an_invitation_is_shown_read_only_to_a_superuser(superuser_client):
+    invitation = InvitationFactory(status=Invitation.Status.ANSWERED)
+    url = reverse("admin:surveys_invitation_change", args=[invitation.pk])
+    page = superuser_client.get(url)
+    assert page.status_code == 200
+    assert b'name="status"' not in page.content
+    assert superuser_client.post(url, {"status": Invitation.Status.OPENED}).status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.ANSWERED
+
+
+def test_invitations_cannot_be_added_in_the_admin(superuser_client):
+    assert superuser_client.get(reverse("admin:surveys_invitation_add")).status_code == 403
