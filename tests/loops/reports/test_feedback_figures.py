@@ -50,6 +50,18 @@ def test_feedback_figures_for_an_admin(crafted, admin_user, period):
     assert (rate.sent, rate.answered, round(rate.percent, 1)) == (19, 15, 78.9)
 
 
+def test_the_response_rate_counts_answered_invitations_without_reading_the_responses(crafted, admin_user, period):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # Answering marks the invitation in the same transaction as the response is stored, so the
+    # status alone says whether it was answered: no join with the responses on a large period.
+    with CaptureQueriesContext(connection) as queries:
+        rate = feedback.response_rate(viewer=admin_user, filters=period)
+    assert (rate.sent, rate.answered) == (19, 15)
+    assert len(queries) == 1 and "surveys_response" not in queries[0]["sql"], queries[0]["sql"]
+
+
 def test_nps_trend_by_week_with_sample_sizes(crafted, admin_user, period):
     points = nps_points(feedback.score_trend(viewer=admin_user, filters=period))
     assert [p.bucket.first.isoformat() for p in points] == ["2025-03-03", "2025-03-10"]
