@@ -132,12 +132,14 @@ JOIN (SELECT id, account_id, row_number() OVER (ORDER BY id) - 1 AS n FROM surve
 
 RESPONSES = """
 INSERT INTO surveys_response (invitation_id, survey_id, contact_id, account_id, touchpoint, score_kind, score,
-    score_band, comment, consent_to_attribution, submitted, created_at, updated_at, edits)
+    score_band, comment, consent_to_attribution, submitted, created_at, updated_at, edits, theme_names)
 SELECT i.id, i.survey_id, i.contact_id, i.account_id, s.touchpoint, k.kind, k.score,
        CASE WHEN k.kind = 'nps' THEN (CASE WHEN k.score <= 6 THEN 'detractor' WHEN k.score <= 8 THEN 'passive' ELSE 'promoter' END)
             WHEN k.kind = 'ces' THEN (CASE WHEN k.score >= 5 THEN 'detractor' WHEN k.score = 4 THEN 'passive' ELSE 'promoter' END)
             ELSE (CASE WHEN k.score <= 2 THEN 'detractor' WHEN k.score = 3 THEN 'passive' ELSE 'promoter' END) END,
-       'Comment number ' || i.id, i.id % 3 = 0, true, i.sent_at + interval '2 hours', i.sent_at + interval '2 hours', 0
+       'Comment number ' || i.id, i.id % 3 = 0, true, i.sent_at + interval '2 hours', i.sent_at + interval '2 hours', 0,
+       CASE i.id % 7 WHEN 0 THEN '|Support|' WHEN 1 THEN '|Billing|Support|' WHEN 2 THEN '|Reliability|'
+                     WHEN 3 THEN '|Ease of use|' WHEN 4 THEN '|Pricing|Billing|' ELSE '' END
 FROM surveys_invitation i
 JOIN surveys_survey s ON s.id = i.survey_id
 CROSS JOIN LATERAL (
@@ -149,11 +151,11 @@ WHERE i.status = 'answered'
 """
 
 ANALYSES = """
-INSERT INTO surveys_responseanalysis (response_id, sentiment, negative, reason, model_version, themes, theme_names,
+INSERT INTO surveys_responseanalysis (response_id, sentiment, negative, reason, model_version, themes,
     analysed_at, runs)
-SELECT r.id, 0, r.score_band = 'detractor', '', 'bench', '[]'::jsonb,
-       CASE r.id % 7 WHEN 0 THEN '|Support|' WHEN 1 THEN '|Billing|Support|' WHEN 2 THEN '|Reliability|'
-                     WHEN 3 THEN '|Ease of use|' WHEN 4 THEN '|Pricing|Billing|' ELSE '' END,
+SELECT r.id, 0, r.score_band = 'detractor', '', 'bench',
+       coalesce((SELECT jsonb_agg(jsonb_build_object('name', t, 'confidence', 0.9))
+                 FROM unnest(string_to_array(trim(both '|' from r.theme_names), '|')) t), '[]'::jsonb),
        r.created_at, 1
 FROM surveys_response r
 """
@@ -228,12 +230,11 @@ FLOORS = {
     "NPS trend by week": """SELECT date_trunc('week', created_at), count(*) FILTER (WHERE score_band = 'promoter'),
         count(*) FILTER (WHERE score_band = 'detractor'), count(*) FROM surveys_response
         WHERE score_kind = 'nps' AND created_at >= %s AND created_at < %s GROUP BY 1""",
-    "response rate": """SELECT count(*), count(r.id) FROM surveys_invitation i LEFT JOIN surveys_response r
-        ON r.invitation_id = i.id WHERE i.sent_at >= %s AND i.sent_at < %s""",
-    "themes (and among detractors)": """SELECT t, count(*), count(*) FILTER (WHERE r.score_band = 'detractor')
-        FROM surveys_response r JOIN surveys_responseanalysis a ON a.response_id = r.id,
-        unnest(string_to_array(trim(both '|' from a.theme_names), '|')) t
-        WHERE r.created_at >= %s AND r.created_at < %s GROUP BY t""",
+    "response rate": """SELECT count(*), count(*) FILTER (WHERE status = 'answered') FROM surveys_invitation
+        WHERE sent_at >= %s AND sent_at < %s""",
+    "themes (and among detractors)": """SELECT t, count(*), count(*) FILTER (WHERE score_band = 'detractor')
+        FROM surveys_response, unnest(string_to_array(trim(both '|' from theme_names), '|')) t
+        WHERE created_at >= %s AND created_at < %s GROUP BY t""",
     "accountability total": """SELECT count(*), count(*) FILTER (WHERE resolved_at <= resolution_due_at),
         avg(first_contact_at - opened_at), avg(resolved_at - opened_at) FROM loops_loop
         WHERE opened_at >= %s AND opened_at < %s""",

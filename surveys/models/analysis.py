@@ -104,9 +104,8 @@ class ResponseAnalysis(models.Model):
     negative_probability = models.FloatField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     model_version = models.CharField(max_length=60, blank=True, help_text=_("Which scorer or model flagged it."))
+    # The names alone are also on the response (Response.theme_names), where reports filter and count.
     themes = models.JSONField(default=list, blank=True, help_text=_('[{"name": …, "confidence": …}]'))
-    # "|Billing|Support|": the same names as text, so any database can filter on a theme.
-    theme_names = models.CharField(max_length=1000, blank=True)
     corrected = models.BooleanField(
         null=True, blank=True, help_text=_("A staff member's verdict (negative or not), overriding the flag.")
     )

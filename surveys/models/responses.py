@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models.crm import Account, Contact
 from surveys.models.invitations import Invitation
 from surveys.models.surveys import Band, Question, Survey
+
+
+def theme_marker(name: str) -> str:
+    """How one theme sits in ``Response.theme_names``: "|Billing|". A "|" inside a name (nothing
+    forbids one) becomes "/", so that the separators stay unambiguous."""
+    return f"|{name.replace('|', '/')}|"
+
+
+def theme_names_text(names: Iterable[str]) -> str:
+    """``Response.theme_names`` for these themes: "|Billing|Support|", or "" for none."""
+    joined = "".join(theme_marker(name)[:-1] for name in names)
+    return f"{joined}|" if joined else ""
 
 
 class Response(models.Model):
@@ -26,6 +40,10 @@ class Response(models.Model):
         default=False, help_text=_("The customer agreed that their name may be shown with the answer.")
     )
     submitted = models.BooleanField(default=False, help_text=_("False while only a one-click score was recorded."))
+    # "|Billing|Support|": the themes of the latest analysis as text, so that any database can
+    # filter on a theme and the theme counts read this table alone (not a join with the analyses).
+    # Written by the analysis service with the analysis, in the same transaction.
+    theme_names = models.CharField(max_length=1000, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     edits = models.PositiveSmallIntegerField(default=0)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from surveys.analytics.analysis import TextModels, analyse_comment
 from surveys.models import Band, Response, ResponseAnalysis
+from surveys.models.responses import theme_names_text
 from surveys.selectors.analysis import active_themes, cx_lexicon
 from surveys.services import text_models
 from surveys.signals import response_analysed
@@ -56,7 +57,6 @@ def verdict_for(response: Response, models: TextModels) -> Verdict:
 
 
 def _store(response: Response, verdict: Verdict, now: dt.datetime) -> ResponseAnalysis:
-    names = "".join(f"|{theme['name']}" for theme in verdict.themes)
     values = {
         "sentiment": verdict.sentiment,
         "negative": verdict.negative,
@@ -64,12 +64,15 @@ def _store(response: Response, verdict: Verdict, now: dt.datetime) -> ResponseAn
         "reason": verdict.reason[:200],
         "model_version": verdict.model_version[:60],
         "themes": verdict.themes,
-        "theme_names": f"{names}|" if names else "",
         "analysed_at": now,
     }
     updated = ResponseAnalysis.objects.filter(response=response).update(**values, runs=F("runs") + 1)
     if not updated:
         ResponseAnalysis.objects.create(response=response, **values)
+    names = theme_names_text(str(theme["name"]) for theme in verdict.themes)
+    if names != response.theme_names:
+        # update(), not save(): updated_at must stay the time of the customer's last change.
+        Response.objects.filter(pk=response.pk).update(theme_names=names)
     return ResponseAnalysis.objects.get(response=response)
 
 

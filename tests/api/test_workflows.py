@@ -63,6 +63,16 @@ def test_a_response_names_the_customer_only_with_their_consent(api, manager, ans
     assert detail["analysis"]["negative"] is True
 
 
+def test_responses_filter_by_a_whole_theme_name(api, manager, answer, contact):
+    billed = answer(contact, 2, "Charged twice on one invoice, and the refund never came.")
+    answer(contact, 9, "All good.")
+    themes = [theme["name"] for theme in Response.objects.get(pk=billed.pk).analysis.themes]
+    assert themes, "the taxonomy finds a theme in the complaint"
+    listed = api(manager).get("/api/v1/responses", {"theme": themes[0]}).json()["results"]
+    assert [row["id"] for row in listed] == [billed.pk]
+    assert api(manager).get("/api/v1/responses", {"theme": themes[0][1:]}).json()["results"] == []
+
+
 def test_the_export_is_csv_with_names_only_where_consented(api, manager, answer, contact):
     from tests.factories import ContactFactory
 

@@ -19,6 +19,7 @@ import pytest
 from loops.models import Escalation, Loop, LoopEvent, PlanStep, PolicyOverride, RootCause, SlaPolicy
 from loops.reports.filters import ReportFilters
 from surveys.models import Account, Response, ResponseAnalysis, Survey, score_band
+from surveys.models.responses import theme_names_text
 from tests.factories import AccountFactory, ContactFactory, InvitationFactory, SurveyFactory
 
 UTC = dt.UTC
@@ -72,13 +73,10 @@ def make_response(
         consent_to_attribution=consent,
         submitted=True,
     )
-    Response.objects.filter(pk=response.pk).update(created_at=when)
+    Response.objects.filter(pk=response.pk).update(created_at=when, theme_names=theme_names_text(themes))
     if themes:
         ResponseAnalysis.objects.create(
-            response=response,
-            themes=[{"name": t, "confidence": 0.9} for t in themes],
-            theme_names="|" + "|".join(themes) + "|",
-            analysed_at=when,
+            response=response, themes=[{"name": t, "confidence": 0.9} for t in themes], analysed_at=when
         )
     response.refresh_from_db()
     return response

@@ -9,6 +9,8 @@ import pytest
 from loops.reports import feedback
 from loops.reports.feedback import NpsFigure, nps_margin, nps_points, nps_value
 from loops.reports.filters import ReportFilters
+from surveys.models import Theme
+from tests.loops.reports.conftest import at, make_response
 from vocplatform.models import Team
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +93,28 @@ def test_themes_by_frequency_and_share_among_detractors(crafted, admin_user, per
     ]
     trend = feedback.theme_trend(viewer=admin_user, filters=period, names=["Billing", "Support"])
     assert [counts for _bucket, counts in trend] == [{"Billing": 2, "Support": 2}, {"Billing": 1, "Support": 1}]
+
+
+def test_theme_counts_follow_the_viewer_and_the_slicers(crafted, admin_user, supervisor, period):
+    def counts(viewer, **slicer):  # type: ignore[no-untyped-def]
+        rows = feedback.themes(viewer=viewer, filters=dataclasses.replace(period, **slicer))
+        return {r.name: (r.mentions, r.detractor_mentions, r.detractors, r.responses) for r in rows if r.mentions}
+
+    # Acme and Beta: 12 answers, 5 detractors (NPS 3, 6, 0, CSAT 2, CES 6); Gamma's Support is not theirs.
+    assert counts(supervisor) == {"Billing": (3, 3, 5, 12), "Support": (2, 2, 5, 12), "Ease of use": (1, 0, 5, 12)}
+    # SMB is Beta and Gamma: 7 answers, 3 detractors (NPS 0, CSAT 2, CES 6).
+    assert counts(admin_user, segment="SMB") == {"Billing": (2, 2, 3, 7), "Support": (1, 0, 3, 7)}
+
+
+def test_a_theme_whose_name_holds_the_separator_is_counted_whole(crafted, admin_user, period):
+    Theme.objects.create(name="Billing | refunds")
+    account, survey = crafted.accounts["acme"], crafted.surveys["nps"]
+    make_response(account, survey, 2, at(5), themes=("Billing | refunds",))
+    rows = {r.name: r for r in feedback.themes(viewer=admin_user, filters=period)}
+    assert (rows["Billing | refunds"].mentions, rows["Billing | refunds"].detractor_mentions) == (1, 1)
+    assert (rows["Billing"].mentions, rows["Billing"].responses) == (3, 15)
+    trend = feedback.theme_trend(viewer=admin_user, filters=period, names=["Billing | refunds"])
+    assert sum(counts["Billing | refunds"] for _bucket, counts in trend) == 1
 
 
 def test_a_supervisor_sees_only_the_answers_of_their_teams_accounts(crafted, supervisor, manager, outsider, period):
