@@ -65,10 +65,29 @@ RETRY_AFTER_SECONDS = 5
 logger = logging.getLogger(__name__)
 
 
-class DatabaseUnavailableMiddleware:
-    """A lost database connection (a failover, a restart, a terminated backend) is a 503 with
-    Retry-After, not a 500: the transaction was rolled back, so trying again is safe and changes
+def database_unavailable_response(request: HttpRequest, exception: BaseException) -> HttpResponse | None:
+    """The 503 with Retry-After for an error that means the database is unavailable, else None.
+
+    A lost connection (a failover, a restart, a terminated backend, a statement cancelled by the
+    web statement timeout) rolled the transaction back, so trying again is safe and changes
     nothing twice. The API gets its usual JSON error body."""
+    # A prepared statement a migration made stale is a lost connection too: closed, then a 503.
+    if not (isinstance(exception, OperationalError | InterfaceError) or close_stale_connections(exception)):
+        return None
+    logger.warning("Database unavailable during %s %s: %s", request.method, request.path, exception)
+    message = "The service is briefly unavailable. Nothing was saved; please try again in a few seconds."
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"error": {"code": "unavailable", "message": message, "fields": {}}}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A database failure inside a view is a 503 with Retry-After, not a 500. (Outside a view, in
+    another middleware, the error page does the same: vocplatform.views.server_error.)"""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -77,18 +96,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        # A prepared statement a migration made stale is a lost connection too: closed, then a 503.
-        if not (isinstance(exception, OperationalError | InterfaceError) or close_stale_connections(exception)):
-            return None
-        logger.warning("Database unavailable during %s %s: %s", request.method, request.path, exception)
-        message = "The service is briefly unavailable. Nothing was saved; please try again in a few seconds."
-        response: HttpResponse
-        if request.path.startswith("/api/"):
-            response = JsonResponse({"error": {"code": "unavailable", "message": message, "fields": {}}}, status=503)
-        else:
-            response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return database_unavailable_response(request, exception)
 
 
 class NulQueryMiddleware:

@@ -36,3 +36,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
 ]
+
+# A database failure outside a view (in a middleware) is the same 503 as inside one.
+handler500 = "vocplatform.views.server_error"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 from django.conf import settings
@@ -7,11 +8,24 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views import defaults
 
 from surveys.models import Account, Contact
+from vocplatform.middleware import database_unavailable_response
 from vocplatform.models import Heartbeat
 from vocplatform.permissions import staff_required
 from vocplatform.visibility import visible
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page (handler500), except for a database failure outside a view: reading the signed-in
+    user in a middleware, or saving the session after the view, during a failover gets the same 503
+    with Retry-After as the failure inside a view. Django calls this inside the ``except`` block
+    that caught the error, which is how the error is at hand."""
+    error = sys.exc_info()[1]
+    if error is not None and (unavailable := database_unavailable_response(request, error)):
+        return unavailable
+    return defaults.server_error(request)
 
 
 @staff_required
