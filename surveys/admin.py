@@ -150,6 +150,11 @@ class ResponseAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: object) -> bool:  # type: ignore[override]
         return False
 
+    def has_delete_permission(self, request: object, obj: Response | None = None) -> bool:  # type: ignore[override]
+        # Its invitation would stay answered without a response: the response rate counts the
+        # status. Erasing a customer deletes the contact, which takes invitations and responses.
+        return False
+
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):

@@ -157,9 +157,15 @@ def email_mark_undeliverable(*, email: str, message_id: str = "") -> int:
     affected = Invitation.objects.filter(contact__in=contacts, status__in=Invitation.OPEN_STATUSES)
     if message_id:
         affected = affected.filter(Q(messages__message_id=message_id) | Q(status=Invitation.Status.SCHEDULED))
-    ids = list(affected.values_list("pk", flat=True).distinct())
-    Invitation.objects.filter(pk__in=ids).update(
-        status=Invitation.Status.BOUNCED, bounced_at=now, next_reminder_at=None
+    candidates = list(affected.values_list("pk", flat=True).distinct())
+    # The status again in the UPDATE: an answer committed since the read (the UPDATE waited for its
+    # row lock, then re-checks the row) keeps its invitation answered.
+    bounced = Invitation.objects.filter(pk__in=candidates, status__in=Invitation.OPEN_STATUSES)
+    bounced.update(status=Invitation.Status.BOUNCED, bounced_at=now, next_reminder_at=None)
+    ids = list(
+        Invitation.objects.filter(pk__in=candidates, status=Invitation.Status.BOUNCED, bounced_at=now).values_list(
+            "pk", flat=True
+        )
     )
     for invitation_id in ids:
         transaction.on_commit(lambda pk=invitation_id: invitation_bounced.send(Invitation, invitation_id=pk))  # type: ignore[misc]
