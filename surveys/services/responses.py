@@ -112,7 +112,10 @@ def _lock(invitation: Invitation) -> Invitation:
 
 
 def _response_for(invitation: Invitation) -> tuple[Response, bool]:
-    existing = Response.objects.filter(invitation=invitation).order_by().first()
+    # Locked: an analysis of the previous version holds this row while it writes its verdict (and
+    # the theme names on the row). Waiting for it dates this edit after that verdict, so the edit
+    # is analysed in turn, and saving the row does not write back theme names read before it.
+    existing = Response.objects.select_for_update().filter(invitation=invitation).order_by().first()
     if existing:
         return existing, False
     return _new_response(invitation), True
