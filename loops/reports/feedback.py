@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet
 
@@ -232,7 +233,10 @@ def _theme_counts_unnested(responses: QuerySet[Response]) -> ThemeCounts:
     """PostgreSQL: each response's names split once and grouped, instead of a LIKE per theme (on
     1,000,000 responses over a year 2.4x faster with ten themes). A NULL appended to every
     response's names makes the NULL group count all responses, so one scan gives the totals too."""
-    inner, params = responses.values("theme_names", "score_band").query.sql_with_params()
+    try:
+        inner, params = responses.values("theme_names", "score_band").query.sql_with_params()
+    except EmptyResultSet:  # a viewer who may see nothing (queryset.none())
+        return {}
     sql = f"""
         SELECT '|' || name || '|', count(*), count(*) FILTER (WHERE r.score_band = %s)
         FROM ({inner}) AS r

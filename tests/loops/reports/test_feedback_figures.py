@@ -106,6 +106,13 @@ def test_theme_counts_follow_the_viewer_and_the_slicers(crafted, admin_user, sup
     assert counts(admin_user, segment="SMB") == {"Billing": (2, 2, 3, 7), "Support": (1, 0, 3, 7)}
 
 
+def test_a_viewer_who_may_see_nothing_gets_empty_theme_counts(crafted, period):
+    from django.contrib.auth.models import AnonymousUser
+
+    rows = feedback.themes(viewer=AnonymousUser(), filters=period)
+    assert rows and all((r.mentions, r.detractor_mentions, r.responses) == (0, 0, 0) for r in rows)
+
+
 def test_a_theme_whose_name_holds_the_separator_is_counted_whole(crafted, admin_user, period):
     Theme.objects.create(name="Billing | refunds")
     account, survey = crafted.accounts["acme"], crafted.surveys["nps"]
