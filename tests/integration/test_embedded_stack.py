@@ -76,6 +76,24 @@ def sign_in(base: str, username: str, password: str) -> urllib.request.OpenerDir
     return opener
 
 
+def child_environments(pid: int) -> dict[str, set[str]]:
+    """The environment variable names of `pid`'s children, by role ("runserver", "worker", "beat")."""
+    found: dict[str, set[str]] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) if entry.name.isdigit() else 0
+            if parent != pid:
+                continue
+            arguments = (entry / "cmdline").read_bytes().decode().split("\0")
+            names = {item.split("=", 1)[0] for item in (entry / "environ").read_bytes().decode().split("\0") if item}
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended while we looked
+        role = next((word for word in ("runserver", "worker", "beat") if word in arguments), None)
+        if role:
+            found[role] = names
+    return found
+
+
 def test_make_run_stack_serves_demo_data_and_runs_tasks_on_the_real_worker(tmp_path):
     var_dir = tmp_path / "var"
     env = embedded_env(var_dir)
@@ -105,6 +123,12 @@ def test_make_run_stack_serves_demo_data_and_runs_tasks_on_the_real_worker(tmp_p
         assert accounts.count('href="/crm/accounts/') >= 10
         status = opener.open(f"{base}/status/", timeout=10).read().decode()
         assert status.count("alive") >= 2
+        # Only the web server is marked as serving requests, which bounds its statements on
+        # PostgreSQL (DATABASE_WEB_STATEMENT_TIMEOUT); the worker and beat may run longer.
+        children = child_environments(stack.pid)
+        assert set(children) == {"runserver", "worker", "beat"}, children
+        assert "VOCPLATFORM_WEB_PROCESS" in children["runserver"]
+        assert "VOCPLATFORM_WEB_PROCESS" not in children["worker"] | children["beat"]
     finally:
         stack.send_signal(signal.SIGINT)
         try:
