@@ -7,7 +7,7 @@ edit's own analysis is not skipped as already done. PostgreSQL only: SQLite seri
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
@@ -18,7 +18,7 @@ from surveys.models.responses import theme_names_text
 from surveys.services.analysis import response_analyse
 from surveys.services.events import invitation_build
 from surveys.services.responses import AnswerInput, response_record_score, response_submit
-from tests.surveys.test_bounce_concurrency import wait_for_a_lock_wait
+from tests.surveys.races import second_waits_for_first
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -38,45 +38,21 @@ def test_an_edit_during_the_analysis_is_analysed_after_it(nps_survey, contact):
     Theme.objects.update_or_create(name="Billing", defaults={"keywords": ["refund", "charged"], "active": True})
     clicked = response_record_score(invitation=invitation, score=9)  # from the email; analysed at once
     assert ResponseAnalysis.objects.get(response=clicked).themes == []
-    analysing, commit = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def analyse_the_click_again() -> None:
-        try:
-            with transaction.atomic():
-                # The worker has locked the response, as the analysis does first, when the edit
-                # arrives; it writes its verdict on the clicked score after the edit has begun.
-                Response.objects.select_for_update().get(pk=clicked.pk)
-                analysing.set()
-                assert commit.wait(10)
-                response_analyse(response_id=clicked.pk, again=True)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            analysing.set()
-            connection.close()
+    def analyse_the_click_again(pause: Callable[[], None]) -> None:
+        with transaction.atomic():
+            # The worker has locked the response, as the analysis does first, when the edit
+            # arrives; it writes its verdict on the clicked score after the edit has begun.
+            Response.objects.select_for_update().get(pk=clicked.pk)
+            pause()
+            response_analyse(response_id=clicked.pk, again=True)
 
     def edit() -> None:
-        try:
-            complaint = "Charged twice on one invoice and the refund never came."
-            answers = {nps.pk: AnswerInput(number=2), text.pk: AnswerInput(text=complaint)}
-            response_submit(invitation=Invitation.objects.get(pk=invitation.pk), answers=answers, consent=False)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        complaint = "Charged twice on one invoice and the refund never came."
+        answers = {nps.pk: AnswerInput(number=2), text.pk: AnswerInput(text=complaint)}
+        response_submit(invitation=Invitation.objects.get(pk=invitation.pk), answers=answers, consent=False)
 
-    worker, customer = threading.Thread(target=analyse_the_click_again), threading.Thread(target=edit)
-    worker.start()
-    assert analysing.wait(10)
-    customer.start()  # waits for the response's row lock
-    try:
-        wait_for_a_lock_wait()
-    finally:
-        commit.set()
-        worker.join(10)
-        customer.join(10)
-    assert not errors, errors
+    second_waits_for_first(analyse_the_click_again, edit)  # the edit waits for the response's row lock
 
     response = Response.objects.get(pk=clicked.pk)
     analysis = ResponseAnalysis.objects.get(response=response)
