@@ -10,7 +10,18 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 from django.db import connection
+
+# The marks of a race test: committed data its threads can see, and PostgreSQL (SQLite serialises
+# every writer, so it cannot show a race).
+RACE = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL: SQLite serialises writers, so it cannot show a race (set DATABASE_URL)",
+    ),
+]
 
 
 def wait_for_a_lock_wait(timeout: float = 10.0) -> None:

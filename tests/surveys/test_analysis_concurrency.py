@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from surveys.models import Invitation, Response, ResponseAnalysis, Theme
@@ -18,15 +17,9 @@ from surveys.models.responses import theme_names_text
 from surveys.services.analysis import response_analyse
 from surveys.services.events import invitation_build
 from surveys.services.responses import AnswerInput, response_record_score, response_submit
-from tests.surveys.races import second_waits_for_first
+from tests.surveys.races import RACE, second_waits_for_first
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite serialises writers, so it cannot show a race (set DATABASE_URL)",
-    ),
-]
+pytestmark = RACE
 
 
 def test_an_edit_during_the_analysis_is_analysed_after_it(nps_survey, contact):

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from surveys.models import Invitation, Response
 from surveys.services.events import invitation_build
 from surveys.services.invitations import email_mark_undeliverable
 from surveys.services.responses import AnswerInput, response_submit
-from tests.surveys.races import second_waits_for_first
+from tests.surveys.races import RACE, second_waits_for_first
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite serialises writers, so it cannot show a race (set DATABASE_URL)",
-    ),
-]
+pytestmark = RACE
 
 
 def test_a_bounce_during_the_answer_does_not_mark_the_answered_invitation(nps_survey, contact):

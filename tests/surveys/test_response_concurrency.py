@@ -19,14 +19,9 @@ from surveys.services.events import invitation_build
 from surveys.services.responses import AnswerInput, response_submit
 from surveys.services.tokens import token_for
 from tests.factories import SurveyFactory
+from tests.surveys.races import RACE
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite serialises writers, so it cannot show a race (set DATABASE_URL)",
-    ),
-]
+pytestmark = RACE
 
 THREADS = 30
 
