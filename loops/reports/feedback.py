@@ -231,7 +231,7 @@ def _theme_counts(responses: QuerySet[Response], names: list[str]) -> ThemeCount
 
 def _theme_counts_unnested(responses: QuerySet[Response]) -> ThemeCounts:
     """PostgreSQL: each response's names split once and grouped, instead of a LIKE per theme (on
-    1,000,000 responses over a year 2.4x faster with ten themes). A NULL appended to every
+    1,000,000 responses over a year with ten themes, 284 against 572 ms in plain SQL). A NULL appended to every
     response's names makes the NULL group count all responses, so one scan gives the totals too."""
     try:
         inner, params = responses.values("theme_names", "score_band").query.sql_with_params()
