@@ -16,7 +16,7 @@ from vocplatform.models import Team, validate_time_zone
 
 
 def validate_workdays(value: object) -> None:
-    if not isinstance(value, list) or not value or any(not isinstance(d, int) or not 0 <= d <= 6 for d in value):
+    if not isinstance(value, list) or not value or any(type(d) is not int or not 0 <= d <= 6 for d in value):
         raise ValidationError(_("List the working days as numbers 0 (Monday) to 6 (Sunday), at least one."))
 
 

@@ -107,6 +107,7 @@ def loop_set_status(*, loop_id: int, actor: User, status: str, now: dt.datetime 
     _set(loop, actor, "status", status, at=now)
     if status == Loop.Status.RESOLVED:
         loop.resolved_at = now
+        _end_pause(loop, actor, now)
     loop.save()
     return loop
 
@@ -126,10 +127,15 @@ def loop_pause(*, loop_id: int, actor: User, reason: str) -> Loop:
     return loop
 
 
+def _end_pause(loop: Loop, actor: User, now: dt.datetime) -> None:
+    """A resolved, closed or reopened loop no longer waits on the customer: its clock has stopped or restarted."""
+    _set(loop, actor, "waiting_since", None, action="no longer waiting on customer", at=now)
+
+
 @transaction.atomic
 def loop_resume(*, loop_id: int, actor: User) -> Loop:
     loop = _locked(loop_id)
-    if loop.waiting_since is None:
+    if not loop.is_open or loop.waiting_since is None:
         raise ValidationError({"__all__": ["This loop is not waiting on the customer."]})
     now = timezone.now()
     before = loop.resolution_due_at
@@ -211,6 +217,7 @@ def loop_waive_sla(*, loop_id: int, actor: User, stage: str, reason: str, now: d
 @transaction.atomic
 def loop_reassign(*, loop_id: int, actor: User, owner: User, reason: str = "") -> Loop:
     loop = _locked(loop_id)
+    _not_closed(loop, "reassign it")
     if not (owner.is_active and owner.role):
         raise ValidationError({"owner": ["Choose an active staff member."]})
     if loop.owner_id == owner.pk:
@@ -262,7 +269,7 @@ def loop_close(
     _set(loop, actor, "resolution_summary", resolution_summary.strip(), at=now)
     loop.resolved_at = loop.resolved_at or now
     loop.closed_at = now
-    loop.waiting_since = None
+    _end_pause(loop, actor, now)
     _set(loop, actor, "status", Loop.Status.CLOSED, action="closed", at=now)
     loop.save()
     transaction.on_commit(lambda: emit_loop_closed(loop_id=loop.pk), robust=True)
@@ -292,9 +299,14 @@ def loop_reopen(*, loop_id: int, actor: User, reason: str, now: dt.datetime | No
     _set(loop, actor, "status", Loop.Status.IN_PROGRESS, action="reopened", at=now)
     loop.closed_at = None
     loop.resolved_at = None
-    # A new cycle: fresh deadlines from now, and escalations may happen again (they are unique per cycle).
+    # A new cycle: fresh deadlines from now, and escalations may happen again (they are unique per
+    # cycle). A pause or a waiver belonged to the cycle that ended: the new deadlines hold until
+    # someone pauses or waives again, with a new reason.
     loop.reopened_count += 1
     loop.escalation_level = 0
+    _end_pause(loop, actor, now)
+    for stage in ("first_contact", "resolution"):
+        _set(loop, actor, f"{stage}_sla_waived", False, action="SLA waiver ended", at=now)
     deadlines = deadlines_for(loop.sla_policy, now)
     if loop.first_contact_at is None:
         loop.first_contact_due_at = deadlines.first_contact_due_at
@@ -374,8 +386,10 @@ def step_update(
     owner: User | None = None,
     now: dt.datetime | None = None,
 ) -> PlanStep:
-    step = PlanStep.objects.select_related("loop").get(pk=step_id)
-    loop = _locked(step.loop_id)
+    # The loop's lock first, then the step: every change to a step holds that lock, so the step
+    # read after it is the latest committed one (read before it, a concurrent change is undone).
+    loop = _locked(PlanStep.objects.values_list("loop_id", flat=True).get(pk=step_id))
+    step = PlanStep.objects.get(pk=step_id)
     _not_closed(loop, "change its plan")
     now = now or timezone.now()
     for field, value in (("status", status), ("due_on", due_on), ("owner", owner)):

@@ -5,12 +5,14 @@ Each kind of fact is one `INSERT … SELECT … ON CONFLICT DO NOTHING`: the can
 chosen by the database from stored deadlines, and the unique constraints (one escalation
 per loop, stage and level; one notification per escalation or per overdue step) make a
 second pass, or two workers at once, insert nothing new. The number of queries depends on
-the number of configured escalation levels, never on the number of loops.
+the number of configured escalation levels (and of time zones among plan-step owners), never on
+the number of loops.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
@@ -91,10 +93,19 @@ def _notify_escalations(stage: str, level: int, now: dt.datetime) -> int:
     return _insert_select(Notification, columns, rows)
 
 
-def _notify_overdue_steps(today: dt.date, now: dt.datetime) -> int:
+def _notify_overdue_steps(now: dt.datetime) -> int:
+    """Steps whose due date has passed in their owner's time zone, the one the owner picks and
+    sees dates in: one INSERT per time zone among the owners, never one per step."""
+    pending = PlanStep.objects.filter(loop__status__in=Loop.OPEN_STATUSES).exclude(status=PlanStep.Status.DONE)
+    latest_today = (now + dt.timedelta(hours=14)).date()  # no time zone is ahead of UTC+14
+    zones = pending.filter(due_on__lt=latest_today).order_by().values_list("owner__time_zone", flat=True).distinct()
+    return sum(_notify_overdue_steps_in(pending, zone, now) for zone in sorted(zones))
+
+
+def _notify_overdue_steps_in(pending: QuerySet[PlanStep], zone: str, now: dt.datetime) -> int:
+    today = now.astimezone(_zone(zone)).date()
     rows = (
-        PlanStep.objects.filter(due_on__lt=today, loop__status__in=Loop.OPEN_STATUSES)
-        .exclude(status=PlanStep.Status.DONE)
+        pending.filter(owner__time_zone=zone, due_on__lt=today)
         .annotate(
             c_recipient=F("owner_id"),
             c_loop=F("loop_id"),
@@ -109,15 +120,24 @@ def _notify_overdue_steps(today: dt.date, now: dt.datetime) -> int:
     return _insert_select(Notification, ["recipient_id", "loop_id", "key", "kind", "text", "created_at"], rows)
 
 
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC  # a name the user model's validator would refuse; its default zone
+
+
 def _threshold(stage: str, field_name: str, at: dt.datetime) -> Q:
+    """A reminder goes out at its warning time; a deadline is missed only after it has passed, as
+    the queue, the loop page and the reports count it (a contact logged at the deadline is on time)."""
     column = "first_contact" if stage == Escalation.Stage.FIRST_CONTACT else "resolution"
-    return Q(**{f"{column}_{field_name}__lte": at})
+    lookup = "lte" if field_name == "warn_at" else "lt"
+    return Q(**{f"{column}_{field_name}__{lookup}": at})
 
 
-def escalations_run(*, now: dt.datetime | None = None, today: dt.date | None = None) -> PassResult:
+def escalations_run(*, now: dt.datetime | None = None) -> PassResult:
     """One escalation pass. Safe to run any number of times, concurrently."""
     now = now or timezone.now()
-    today = today or timezone.localdate(now)
     levels = list(EscalationLevel.objects.order_by("level"))
     supervisor = Coalesce(F("owner__team__supervisor_id"), F("queue_team__supervisor_id"))
     result = PassResult()
@@ -136,7 +156,7 @@ def escalations_run(*, now: dt.datetime | None = None, today: dt.date | None = N
             Loop.objects.filter(
                 escalations__level=level.level, escalations__cycle=F("reopened_count"), escalation_level__lt=level.level
             ).update(escalation_level=level.level)
-        result.overdue_steps = _notify_overdue_steps(today, now)
+        result.overdue_steps = _notify_overdue_steps(now)
         result.notifications += result.overdue_steps
         transaction.on_commit(lambda: emit_escalations(at=now), robust=True)
     return result

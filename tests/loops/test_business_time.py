@@ -433,3 +433,14 @@ def test_without_a_calendar_business_time_is_elapsed_time(start: dt.datetime, en
     duration = minutes * MINUTE
     assert add_business_time(None, start, duration) == start.astimezone(UTC) + duration
     assert business_time_between(None, start, end) == max(dt.timedelta(0), end.astimezone(UTC) - start.astimezone(UTC))
+
+
+@pytest.mark.parametrize("workdays", [[True, 2, 3], [0, 1.0], ["1"], [], 3])
+def test_the_admin_refuses_a_calendar_the_sla_arithmetic_would_refuse(workdays):
+    """JSON true is an int to isinstance(); a calendar saved with it failed every loop opened under it."""
+    from django.core.exceptions import ValidationError
+
+    from loops.models.config import validate_workdays
+
+    with pytest.raises(ValidationError, match="0 \\(Monday\\) to 6"):
+        validate_workdays(workdays)

@@ -96,12 +96,12 @@ def test_overdue_plan_steps_notify_their_owner_once(loop, manager, teammate):
     cases.step_add(
         loop_id=loop.pk, actor=manager, description="Send the credit note", owner=teammate, due_on=dt.date(2026, 1, 5)
     )
-    escalations_run(today=dt.date(2026, 1, 6), now=loop.opened_at)
-    escalations_run(today=dt.date(2026, 1, 7), now=loop.opened_at)
+    escalations_run(now=dt.datetime(2026, 1, 6, 12, tzinfo=dt.UTC))
+    escalations_run(now=dt.datetime(2026, 1, 7, 12, tzinfo=dt.UTC))
     overdue = Notification.objects.filter(kind="step_overdue")
     assert [(n.recipient, n.text) for n in overdue] == [(teammate, "Overdue plan step: Send the credit note")]
     PlanStep.objects.update(status="done")
-    assert escalations_run(today=dt.date(2026, 1, 8), now=loop.opened_at).overdue_steps == 0
+    assert escalations_run(now=dt.datetime(2026, 1, 8, 12, tzinfo=dt.UTC)).overdue_steps == 0
 
 
 def test_the_pass_costs_the_same_queries_for_one_loop_or_many(answer, contact, loop):
@@ -146,3 +146,35 @@ def test_two_passes_at_once_escalate_and_notify_once(seeded_defaults, answer, co
     assert Escalation.objects.count() == 4 * loops
     assert Notification.objects.filter(kind="escalation", recipient=supervisor).count() == 2 * loops
     assert Notification.objects.filter(kind="reminder").count() == 2 * loops
+
+
+def test_a_deadline_is_breached_after_it_not_at_it(loop):
+    """As everywhere else: a contact logged at the deadline itself is on time."""
+    assert escalations_run(now=loop.first_contact_due_at).escalations == 0
+    assert escalations_run(now=loop.first_contact_due_at + dt.timedelta(microseconds=1)).escalations == 1
+
+
+def test_a_plan_step_is_overdue_when_its_due_date_has_passed_for_its_owner(loop, manager, teammate):
+    """The owner picks and sees due dates in their own time zone; the pass asks the same calendar."""
+    manager.time_zone = "America/Los_Angeles"
+    manager.save()
+    teammate.time_zone = "Asia/Tokyo"
+    teammate.save()
+    due = dt.date(2026, 3, 10)
+    for owner in (manager, teammate):
+        cases.step_add(loop_id=loop.pk, actor=manager, description=f"Call for {owner}", owner=owner, due_on=due)
+    # 2026-03-11 03:00 UTC: 20:00 on the 10th in Los Angeles, 12:00 on the 11th in Tokyo.
+    assert escalations_run(now=dt.datetime(2026, 3, 11, 3, tzinfo=dt.UTC)).overdue_steps == 1
+    assert list(Notification.objects.filter(kind="step_overdue").values_list("recipient", flat=True)) == [teammate.pk]
+    # 2026-03-11 08:00 UTC: past midnight in Los Angeles too.
+    assert escalations_run(now=dt.datetime(2026, 3, 11, 8, tzinfo=dt.UTC)).overdue_steps == 1
+    assert Notification.objects.filter(kind="step_overdue", recipient=manager).count() == 1
+
+
+def test_a_loop_paused_then_resolved_and_reopened_is_escalated_on_its_new_deadline(loop, manager, supervisor):
+    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
+    cases.loop_pause(loop_id=loop.pk, actor=manager, reason="Waiting for logs")
+    cases.loop_set_status(loop_id=loop.pk, actor=manager, status=Loop.Status.RESOLVED)
+    reopened = cases.loop_reopen(loop_id=loop.pk, actor=manager, reason="Customer says it is back")
+    escalations_run(now=reopened.resolution_due_at + dt.timedelta(hours=1))
+    assert Escalation.objects.filter(loop=loop, stage="resolution", level=1, cycle=1).exists()

@@ -164,3 +164,45 @@ def test_plan_steps_have_an_owner_and_date_and_notify_their_owner(loop, manager,
     cases.step_update(step_id=step.pk, actor=manager, status="done")
     step.refresh_from_db()
     assert step.done_at is not None
+
+
+def test_resolving_a_paused_loop_ends_the_pause_and_reopening_starts_unpaused(loop, manager):
+    """A pause belongs to a running cycle: once resolved, nothing waits; reopened, the fresh deadlines run."""
+    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
+    cases.loop_pause(loop_id=loop.pk, actor=manager, reason="Waiting for logs")
+    resolved = cases.loop_set_status(loop_id=loop.pk, actor=manager, status=Loop.Status.RESOLVED)
+    assert resolved.waiting_since is None
+    with pytest.raises(ValidationError, match="not waiting"):
+        cases.loop_resume(loop_id=loop.pk, actor=manager)
+    reopened = cases.loop_reopen(loop_id=loop.pk, actor=manager, reason="Customer says it is back")
+    assert (reopened.status, reopened.waiting_since) == (Loop.Status.IN_PROGRESS, None)
+    assert cases.loop_pause(loop_id=loop.pk, actor=manager, reason="Waiting again").waiting_since is not None
+    actions = list(LoopEvent.objects.filter(loop=loop).values_list("action", flat=True))
+    assert actions.count("no longer waiting on customer") == 1
+
+
+def test_a_waiver_ends_with_the_cycle_it_was_given_for(loop, manager, supervisor):
+    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
+    cases.loop_waive_sla(loop_id=loop.pk, actor=supervisor, stage="resolution", reason="Customer abroad")
+    cases.loop_close(loop_id=loop.pk, actor=manager, resolution_summary="Refunded", root_causes=causes())
+    reopened = cases.loop_reopen(loop_id=loop.pk, actor=manager, reason="It broke again")
+    assert not reopened.resolution_sla_waived
+    assert LoopEvent.objects.filter(loop=loop, action="SLA waiver ended", field="resolution_sla_waived").exists()
+
+
+def test_a_closed_loop_keeps_its_owner(loop, manager, supervisor, teammate):
+    """Its on-time or late closure stays with whoever closed it in the accountability figures."""
+    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
+    cases.loop_close(loop_id=loop.pk, actor=manager, resolution_summary="Refunded", root_causes=causes())
+    with pytest.raises(ValidationError, match="reopen it to reassign"):
+        cases.loop_reassign(loop_id=loop.pk, actor=supervisor, owner=teammate, reason="Tidy up")
+    loop.refresh_from_db()
+    assert loop.owner == manager
+
+
+def test_a_plan_step_of_a_closed_loop_cannot_change(loop, manager):
+    step = cases.step_add(loop_id=loop.pk, actor=manager, description="Refund", owner=manager, due_on=SOON)
+    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
+    cases.loop_close(loop_id=loop.pk, actor=manager, resolution_summary="Refunded", root_causes=causes())
+    with pytest.raises(ValidationError, match="reopen it to change its plan"):
+        cases.step_update(step_id=step.pk, actor=manager, status="done")
