@@ -116,7 +116,9 @@ class LoopFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         late = Q(next_due__lt=timezone.now(), waiting_since__isnull=True, status__in=Loop.OPEN_STATUSES)
-        return queryset.filter(late) if value else queryset.exclude(late)
+        # A waived SLA leaves next_due NULL; such a loop is not late, and a NULL must not drop it from
+        # the negation (NOT (NULL < now) is NULL, not true).
+        return queryset.filter(late) if value else queryset.filter(Q(next_due__isnull=True) | ~late)
 
 
 def _loops(request: Request) -> QuerySet[Loop]:

@@ -91,7 +91,7 @@ def loop_queue(*, viewer: Viewer, filters: QueueFilters, now: dt.datetime | None
     if filters.owner:
         loops = loops.filter(owner_id=filters.owner)
     if filters.overdue:
-        loops = loops.filter(next_due__lt=now, waiting_since__isnull=True)
+        loops = loops.filter(next_due__lt=now, waiting_since__isnull=True, status__in=Loop.OPEN_STATUSES)
     return loops.select_related("account", "owner", "queue_team", "sla_policy").order_by(
         F("waiting_since").asc(nulls_first=True), F("next_due").asc(nulls_last=True), "pk"
     )

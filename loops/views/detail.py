@@ -159,10 +159,17 @@ def step_update(request: HttpRequest, pk: int) -> HttpResponse:
     assert isinstance(user, User)
     form = loop_forms.StepUpdateForm(request.POST)
     if form.is_valid():
-        cases.step_update(
-            step_id=step.pk, actor=user, status=form.cleaned_data["status"] or None, due_on=form.cleaned_data["due_on"]
-        )
-        messages.success(request, _("Plan step updated."))
+        try:
+            cases.step_update(
+                step_id=step.pk,
+                actor=user,
+                status=form.cleaned_data["status"] or None,
+                due_on=form.cleaned_data["due_on"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Plan step updated."))
     else:
         messages.error(request, _("Choose a valid status and date."))
     return redirect("loops:loop_detail", pk=step.loop_id)

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from loops.models import AccountRisk, HealthSnapshot, Loop, Note, PolicyOverride
+from loops.services import cases
 from surveys.models import Invitation, OutboxMessage, Response
 from surveys.services.outbox import outbox_message_build
 from tests.factories import InvitationFactory
@@ -179,6 +180,16 @@ def test_loops_filter_by_status_and_overdue(api, manager, loop):
     assert client.get("/api/v1/loops", {"status": "closed"}).json()["results"] == []
     Loop.objects.filter(pk=loop.pk).update(first_contact_due_at=timezone.now() - dt.timedelta(hours=1))
     assert [row["id"] for row in client.get("/api/v1/loops", {"overdue": "true"}).json()["results"]] == [loop.pk]
+    assert client.get("/api/v1/loops", {"overdue": "false"}).json()["results"] == []
+
+
+def test_a_loop_with_every_sla_waived_is_not_overdue(api, manager, supervisor, loop):
+    """Waived SLAs leave the loop without a deadline: it is listed as not overdue, not dropped from both lists."""
+    for stage in ("first_contact", "resolution"):
+        cases.loop_waive_sla(loop_id=loop.pk, actor=supervisor, stage=stage, reason="Customer on holiday")
+    client = api(manager)
+    assert client.get("/api/v1/loops", {"overdue": "true"}).json()["results"] == []
+    assert [row["id"] for row in client.get("/api/v1/loops", {"overdue": "false"}).json()["results"]] == [loop.pk]
 
 
 # --- health and churn ------------------------------------------------------------------------

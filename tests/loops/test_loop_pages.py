@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import login
 from loops.models import Loop, Notification, PolicyOverride, RootCause
@@ -225,3 +226,34 @@ def test_your_overdue_plan_steps_are_shown_above_the_queue(loop, manager, teamma
     )
     assert b"Send the credit note" in login(teammate).get(reverse("loops:loop_list")).content
     assert b"Your overdue plan steps" not in login(manager).get(reverse("loops:loop_list")).content
+
+
+def test_a_plan_step_of_a_closed_loop_shows_its_status_and_refuses_changes_with_a_message(loop, manager):
+    step = cases.step_add(loop_id=loop.pk, actor=manager, description="Refund", owner=manager, due_on=SOON)
+    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
+    causes = list(RootCause.objects.filter(name="Slow or unhelpful support"))
+    cases.loop_close(loop_id=loop.pk, actor=manager, resolution_summary="Refunded", root_causes=causes)
+    browser = login(manager)
+    page = browser.get(reverse("loops:loop_detail", args=[loop.pk]))
+    assert reverse("loops:step_update", args=[step.pk]) not in page.content.decode()
+    answer = browser.post(reverse("loops:step_update", args=[step.pk]), {"status": "done", "due_on": ""}, follow=True)
+    assert answer.status_code == 200
+    assert "This loop is closed; reopen it to change its plan." in [str(m) for m in answer.context["messages"]]
+    step.refresh_from_db()
+    assert step.status == "todo"
+
+
+def test_the_queue_never_calls_a_resolved_loop_overdue(loop, manager):
+    """A loop resolved on time waits in the queue to be closed; its deadline passing later makes it
+    neither overdue in the filter nor red in the list, as the overdue count already says."""
+    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
+    cases.loop_set_status(loop_id=loop.pk, actor=manager, status=Loop.Status.RESOLVED)
+    Loop.objects.filter(pk=loop.pk).update(resolution_due_at=timezone.now() - dt.timedelta(hours=1))
+    browser = login(manager)
+    overdue = browser.get(reverse("loops:loop_list"), {"overdue": "1"})
+    assert overdue.context["counts"]["overdue"] == 0
+    assert list(overdue.context["page"].object_list) == []
+    listed = browser.get(reverse("loops:loop_list"))
+    assert [row.pk for row in listed.context["page"].object_list] == [loop.pk]
+    assert 'class="badge bad">overdue' not in listed.content.decode()
+    assert 'class="badge ok">Resolved' in listed.content.decode()
