@@ -17,13 +17,9 @@ from loops.reports.filters import ReportFilters, invitations_filtered, loops_fil
 from loops.selectors.cases import Viewer
 from surveys.models import Band, Response
 from surveys.models.surveys import SCALES
+from vocplatform.query_params import int_param
 
 GROUP_DIMENSIONS = ("reason", "segment", "business_unit", "product_line")
-
-
-def _small_int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 def drill_responses(*, viewer: Viewer, filters: ReportFilters, params: QueryDict) -> QuerySet[Response]:
@@ -39,9 +35,9 @@ def drill_responses(*, viewer: Viewer, filters: ReportFilters, params: QueryDict
         responses = responses.filter(score_kind=kind, score__isnull=False)
     if params.get("band", "") in Band.values:
         responses = responses.filter(score_band=params["band"])
-    if (score := _small_int(params.get("score"))) is not None:
+    if (score := int_param(params.get("score"), digits=9)) is not None:
         responses = responses.filter(score=score)
-    if (low := _small_int(params.get("min_score"))) is not None:
+    if (low := int_param(params.get("min_score"), digits=9)) is not None:
         responses = responses.filter(score__gte=low)
     if theme := params.get("theme", "").strip()[:80]:
         responses = responses.filter(theme_q(theme))
@@ -58,9 +54,9 @@ def drill_loops(*, viewer: Viewer, filters: ReportFilters, params: QueryDict, no
     dimension = params.get("dimension", "")
     if dimension in GROUP_DIMENSIONS and "value" in params:
         loops = loops.filter(group_q(dimension, params.get("value", "").strip()[:200]))
-    if (cause := _small_int(params.get("cause"))) is not None:
+    if (cause := int_param(params.get("cause"), digits=9)) is not None:
         loops = loops.filter(root_causes=cause)
-    band = _small_int(params.get("duration"))
+    band = int_param(params.get("duration"), digits=9)
     if band is not None and band < len(DURATION_BANDS):
         _label, low, high = DURATION_BANDS[band]
         loops = loops.filter(duration_q(low, high))

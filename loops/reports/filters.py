@@ -12,12 +12,12 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from loops.models import Loop
 from loops.selectors.cases import Viewer, loops_visible
 from surveys.models import Invitation, Response
 from surveys.selectors.responses import viewer_zone
+from vocplatform.query_params import date_param, int_param
 from vocplatform.visibility import visible
 
 DEFAULT_DAYS = 84  # twelve weeks: enough points for a trend, recent enough to act on
@@ -77,37 +77,25 @@ def default_filters(*, viewer: Viewer, today: dt.date | None = None, days: int =
     return ReportFilters(date_from=today - dt.timedelta(days=days - 1), date_to=today, zone=zone)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
-
-
-def _date_or_none(value: str | None) -> dt.date | None:
-    try:
-        return parse_date((value or "").strip())
-    except ValueError:  # well formed but impossible, such as 2024-02-30
-        return None
-
-
 def filters_from(params: QueryDict, *, viewer: Viewer, today: dt.date | None = None) -> ReportFilters:
     """Read the filters from a query string; anything malformed falls back to its default."""
     base = default_filters(viewer=viewer, today=today)
-    date_from = _date_or_none(params.get("from")) or base.date_from
-    date_to = _date_or_none(params.get("to")) or base.date_to
+    date_from = date_param(params.get("from")) or base.date_from
+    date_to = date_param(params.get("to")) or base.date_to
     if date_from > date_to or (date_to - date_from).days > MAX_DAYS:
         date_from, date_to = base.date_from, base.date_to
     return replace(
         base,
         date_from=date_from,
         date_to=date_to,
-        survey=_int_or_none(params.get("survey")),
+        survey=int_param(params.get("survey")),
         touchpoint=params.get("touchpoint", "").strip()[:80],
         segment=params.get("segment", "").strip()[:60],
         region=params.get("region", "").strip()[:60],
         business_unit=params.get("business_unit", "").strip()[:80],
         product_line=params.get("product_line", "").strip()[:80],
-        team=_int_or_none(params.get("team")),
-        owner=_int_or_none(params.get("owner")),
+        team=int_param(params.get("team")),
+        owner=int_param(params.get("owner")),
     )
 
 

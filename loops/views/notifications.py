@@ -18,6 +18,7 @@ from loops.selectors.cases import notifications_for, overrides_to_review
 from loops.services.notifications import delivery_for, notifications_mark_read
 from vocplatform.models import User
 from vocplatform.permissions import staff_required
+from vocplatform.query_params import int_param
 
 PAGE_SIZE = 50
 
@@ -43,7 +44,7 @@ def notification_index(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    ids = [int(pk) for pk in request.POST.getlist("id") if pk.isascii() and pk.isdigit() and len(pk) <= 18]
+    ids = [pk for value in request.POST.getlist("id") if (pk := int_param(value)) is not None]
     notifications_mark_read(user=user, ids=ids or None)
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(

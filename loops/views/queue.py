@@ -11,6 +11,7 @@ from loops.models import Loop, Priority
 from loops.selectors.cases import QueueFilters, assignable_staff, loop_queue, queue_counts, steps_overdue
 from vocplatform.models import User
 from vocplatform.permissions import staff_required
+from vocplatform.query_params import int_param
 
 PAGE_SIZE = 50
 SCOPES = ("mine", "team", "all")
@@ -26,13 +27,8 @@ def _filters(params: QueryDict, default_scope: str) -> QueueFilters:
         status=status if status in Loop.Status.values else "",
         priority=priority if priority in Priority.values else "",
         overdue=params.get("overdue") == "1",
-        owner=_id_or_none(owner),
+        owner=int_param(owner),
     )
-
-
-def _id_or_none(value: str) -> int | None:
-    # isascii: str.isdigit() accepts "²" and "٩", which int() then refuses or reads; 18 digits fit a bigint.
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def _default_scope(request: HttpRequest) -> str:

@@ -24,12 +24,9 @@ from surveys.selectors.crm import (
 from surveys.services.import_jobs import import_job_confirm, import_job_create
 from vocplatform.models import User
 from vocplatform.permissions import admin_required, staff_required
+from vocplatform.query_params import int_param
 
 PAGE_SIZE = 50
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @staff_required
@@ -38,7 +35,7 @@ def account_index(request: HttpRequest) -> HttpResponse:
         q=request.GET.get("q", "").strip()[:100],
         segment=request.GET.get("segment", ""),
         region=request.GET.get("region", ""),
-        owner=_int_or_none(request.GET.get("owner")),
+        owner=int_param(request.GET.get("owner")),
         unowned=request.GET.get("owner") == "none",
         outcome=request.GET.get("outcome", ""),
     )

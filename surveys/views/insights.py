@@ -14,10 +14,12 @@ from surveys.selectors.responses import response_filter_choices
 from surveys.services.themes import theme_accept
 from surveys.views.responses import _filters
 from vocplatform.permissions import admin_required, staff_required
+from vocplatform.query_params import int_param
 
 
 def _bounded(raw: str | None, default: int, low: int, high: int) -> int:
-    return min(high, max(low, int(raw))) if raw and raw.isdigit() else default
+    value = int_param(raw, digits=9)
+    return default if value is None else min(high, max(low, value))
 
 
 @staff_required

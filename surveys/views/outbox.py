@@ -10,6 +10,7 @@ from surveys.models import Invitation, OutboxMessage
 from surveys.selectors.invitations import invitation_list, outbox_message_get, outbox_message_list
 from surveys.selectors.responses import survey_choices
 from vocplatform.permissions import admin_required, staff_required
+from vocplatform.query_params import int_param
 
 PAGE_SIZE = 50
 
@@ -32,8 +33,7 @@ def _query_without_page(request: HttpRequest) -> str:
 def invitation_index(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in Invitation.Status.values else ""
-    survey = request.GET.get("survey", "")
-    survey_id = int(survey) if survey.isdigit() else None
+    survey_id = int_param(request.GET.get("survey"))
     invitations = invitation_list(viewer=request.user, status=status, survey=survey_id)
     page = Paginator(invitations, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

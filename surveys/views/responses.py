@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,31 +14,21 @@ from surveys.selectors.analysis import theme_names
 from surveys.selectors.responses import ResponseFilters, response_filter_choices, response_get, response_list
 from surveys.services.labels import response_flag_correct
 from vocplatform.permissions import staff_required
+from vocplatform.query_params import date_param, int_param
 
 PAGE_SIZE = 50
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-def _date_or_none(value: str | None) -> dt.date | None:
-    try:
-        return parse_date(value or "")
-    except ValueError:  # well formed but impossible, such as 2024-02-30
-        return None
 
 
 def _filters(params: QueryDict) -> ResponseFilters:
     band = params.get("band", "")
     return ResponseFilters(
-        survey=_int_or_none(params.get("survey")),
+        survey=int_param(params.get("survey")),
         touchpoint=params.get("touchpoint", "").strip()[:80],
-        date_from=_date_or_none(params.get("from")),
-        date_to=_date_or_none(params.get("to")),
+        date_from=date_param(params.get("from")),
+        date_to=date_param(params.get("to")),
         segment=params.get("segment", "").strip()[:60],
         region=params.get("region", "").strip()[:60],
-        owner=_int_or_none(params.get("owner")),
+        owner=int_param(params.get("owner")),
         band=band if band in Band.values else "",
         q=params.get("q", "").strip()[:200],
         flag=params.get("flag", "") if params.get("flag") in {"negative", "not_negative"} else "",
