@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -21,6 +23,8 @@ from vocplatform.api_filters import DateTimeFilter, IdFilter
 from vocplatform.permissions import AdminForWrites, HasScope, IsStaffUser
 
 INTAKE_SCOPES = {"POST": ("events", "write")}
+OCCURRED_AT_SKEW = dt.timedelta(days=1)
+OCCURRED_AT_EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 class EventInputSerializer(serializers.Serializer):
@@ -32,7 +36,20 @@ class EventInputSerializer(serializers.Serializer):
     contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
     account_external_id = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     properties = JSONObjectField(required=False, default=dict)
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When it happened; now if left out."
+    )
+
+    def validate_occurred_at(self, value: dt.datetime | None) -> dt.datetime | None:
+        """An event is in the past (a day's clock skew allowed) and after 2000: an invitation's send
+        time and expiry are counted from it, and dates near the end of the calendar overflow."""
+        if value is None:
+            return value
+        if value > timezone.now() + OCCURRED_AT_SKEW:
+            raise serializers.ValidationError("An event cannot have happened more than a day from now.")
+        if value < OCCURRED_AT_EARLIEST:
+            raise serializers.ValidationError("An event must have happened in 2000 or later.")
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("contact_external_id") and not attrs.get("contact_email"):

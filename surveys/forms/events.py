@@ -93,7 +93,8 @@ def parse_events_csv(content: str) -> EventsFile:
         if len(cells) > len(header):
             errors.append(line_error(line, "row", gettext("More values than the header has columns.")))
             continue
-        row = dict.fromkeys(KNOWN_COLUMNS, "") | {
+        # A row shorter than the header (trailing cells left off) leaves those cells blank.
+        row = dict.fromkeys([*KNOWN_COLUMNS, *extra_columns], "") | {
             name: value.strip() for name, value in zip(header, cells, strict=False)
         }
         item = _item(line, row, extra_columns)

@@ -83,6 +83,16 @@ def test_a_good_file_stores_its_events_and_schedules_invitations(admin_user, con
     assert all(invitation.trigger_rule == rule for invitation in Invitation.objects.all())
 
 
+def test_cells_left_off_the_end_of_a_row_are_blank(admin_user, contact):
+    """Hand-written files drop trailing empty cells; a property column left off is simply not given."""
+    content = "external_id,type,contact_external_id,channel\n" + "".join(
+        f"T-{n},ticket.closed,{contact.external_id}{cell}\n" for n, cell in ((1, ",phone"), (2, ""))
+    )
+    page = upload(login(admin_user), content)
+    assert "2 events stored" in page.content.decode()
+    assert dict(Event.objects.values_list("external_id", "properties")) == {"T-1": {"channel": "phone"}, "T-2": {}}
+
+
 def test_a_time_without_an_offset_is_read_in_the_uploaders_time_zone(admin_user, contact):
     admin_user.time_zone = "Asia/Tokyo"
     admin_user.save()

@@ -85,6 +85,25 @@ def test_a_bad_item_refuses_the_whole_batch_with_its_position(rule, contact, adm
         ({"external_id": "E1", "type": "Ticket Closed!", "contact_external_id": "X"}, "type"),
         ({"external_id": "E1", "type": "ticket.closed"}, "contact_external_id"),
         ({"external_id": "E1", "type": "ticket.closed", "contact_email": "not-an-email"}, "contact_email"),
+        # Send times and expiry are counted from it: the end of the calendar overflowed into a 500.
+        (
+            {
+                "external_id": "E1",
+                "type": "ticket.closed",
+                "contact_external_id": "X",
+                "occurred_at": "9999-12-31T23:00Z",
+            },
+            "occurred_at",
+        ),
+        (
+            {
+                "external_id": "E1",
+                "type": "ticket.closed",
+                "contact_external_id": "X",
+                "occurred_at": "0001-01-01T00:00Z",
+            },
+            "occurred_at",
+        ),
     ],
 )
 def test_invalid_events_get_a_field_level_error(admin_user, body, field):
