@@ -1,5 +1,6 @@
 """Invitations, read and cancelled. An answered invitation whose customer declined attribution
-shows no contact, as in the staff app: its answer time would otherwise name the anonymous response."""
+shows no contact and no event, as in the staff app: its answer time would otherwise name the
+anonymous response (the event names its contact)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class InvitationContactSerializer(serializers.Serializer):
 class InvitationSerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id", read_only=True)
     contact = serializers.SerializerMethodField()
+    event = serializers.SerializerMethodField()
 
     class Meta:
         model = Invitation
@@ -58,6 +60,10 @@ class InvitationSerializer(serializers.ModelSerializer):
             return None
         contact = invitation.contact
         return {"id": contact.pk, "external_id": contact.external_id, "name": contact.name, "email": contact.email}
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_event(self, invitation: Invitation) -> int | None:
+        return None if getattr(invitation, "anonymous", False) else invitation.event_id
 
 
 class InvitationFilter(django_filters.FilterSet):

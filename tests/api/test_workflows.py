@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from loops.models import AccountRisk, HealthSnapshot, Loop, Note, PolicyOverride
 from loops.services import cases
-from surveys.models import Invitation, OutboxMessage, Response
+from surveys.models import Event, Invitation, OutboxMessage, Response
 from surveys.services.outbox import outbox_message_build
 from tests.factories import InvitationFactory
 
@@ -39,13 +39,18 @@ def test_cancelling_an_invitation_expires_its_link_and_stops_its_email(api, mana
     }
 
 
-def test_an_anonymous_answer_hides_the_invitations_contact(api, manager, answer, contact):
+def test_an_anonymous_answer_hides_the_invitations_contact_and_event(api, manager, answer, contact):
+    """The event names its contact, so an invitation that hides its contact hides its event too."""
     answered = answer(contact, 9, "Great").invitation
+    event = Event.objects.create(
+        external_id="T-1", type="ticket.closed", contact=contact, account=contact.account, occurred_at=timezone.now()
+    )
+    Invitation.objects.filter(pk=answered.pk).update(event=event)
     body = api(manager).get(f"/api/v1/invitations/{answered.pk}").json()
-    assert body["status"] == "answered" and body["contact"] is None
+    assert (body["status"], body["contact"], body["event"]) == ("answered", None, None)
     Response.objects.update(consent_to_attribution=True)
     named = api(manager).get(f"/api/v1/invitations/{answered.pk}").json()
-    assert named["contact"]["email"] == "jane@acme.com"
+    assert (named["contact"]["email"], named["event"]) == ("jane@acme.com", event.pk)
 
 
 # --- responses -----------------------------------------------------------------------------------
