@@ -88,6 +88,7 @@ def invitation_remind(*, invitation_id: int, now: dt.datetime | None = None) -> 
         Invitation.objects.select_related("survey", "contact", "account")
         .filter(pk=invitation_id, status__in=[Invitation.Status.SENT, Invitation.Status.OPENED])
         .filter(next_reminder_at__lte=now, expires_at__gt=now, contact__opted_out=False)
+        .filter(contact__undeliverable_at__isnull=True)
         .first()
     )
     if invitation is None or invitation.reminders_sent >= invitation.survey.reminder_count:
@@ -150,10 +151,18 @@ def contact_opt_out(*, contact_id: int) -> bool:
 
 @transaction.atomic
 def email_mark_undeliverable(*, email: str, message_id: str = "") -> int:
-    """A bounce or complaint: the address is undeliverable and its open invitations bounced."""
+    """A bounce or complaint: the address is undeliverable and its open invitations bounced.
+
+    With a ``message_id`` only the invitation that message belonged to (and any not yet sent) is
+    bounced; the address still gets no more mail: no reminders, and nothing waiting in the outbox.
+    """
     now = timezone.now()
     contacts = Contact.objects.filter(email__iexact=email)
     contacts.filter(undeliverable_at__isnull=True).update(undeliverable_at=now)
+    Invitation.objects.filter(contact__in=contacts, next_reminder_at__isnull=False).update(next_reminder_at=None)
+    OutboxMessage.objects.filter(invitation__contact__in=contacts, status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.CANCELLED
+    )
     affected = Invitation.objects.filter(contact__in=contacts, status__in=Invitation.OPEN_STATUSES)
     if message_id:
         affected = affected.filter(Q(messages__message_id=message_id) | Q(status=Invitation.Status.SCHEDULED))

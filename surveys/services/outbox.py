@@ -66,16 +66,34 @@ def outbox_message_build(*, invitation: Invitation, kind: str, sequence: int) ->
     return message, True
 
 
+# What may still be mailed: the invitation waits for an answer (not answered, expired or
+# bounced since the row was written) and its address still takes mail (not opted out, no bounce).
+SENDABLE = Q(
+    invitation__status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
+    invitation__contact__opted_out=False,
+    invitation__contact__undeliverable_at__isnull=True,
+)
+
+
 def _claim(message_id: int, now: dt.datetime) -> bool:
+    """Claim the row for this send if it is due and may still be mailed; cancel it if it may not.
+
+    Both conditions sit in the UPDATE, so a bounce or an answer committed since the row was written
+    (or while a retry waited) stops it: a retry to a bounced address, or a reminder to a customer
+    who has answered, never goes out.
+    """
     lease = dt.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     claimable = Q(status=OutboxMessage.Status.PENDING) | Q(
         status=OutboxMessage.Status.SENDING, claimed_at__lt=now - lease
     )
-    return bool(
-        OutboxMessage.objects.filter(claimable, pk=message_id).update(
-            status=OutboxMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
+    if OutboxMessage.objects.filter(claimable, SENDABLE, pk=message_id).update(
+        status=OutboxMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    ):
+        return True
+    OutboxMessage.objects.filter(claimable, pk=message_id).exclude(SENDABLE).update(
+        status=OutboxMessage.Status.CANCELLED
     )
+    return False
 
 
 def _email(message: OutboxMessage) -> EmailMultiAlternatives:

@@ -235,3 +235,51 @@ def test_a_failed_send_goes_back_to_pending_with_the_error(survey, contact, sett
         outbox_send(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == "pending" and "ConnectionRefusedError" in message.last_error
+
+
+def test_a_bounce_stops_a_retry_waiting_in_the_outbox(survey, contact, settings):
+    settings.EMAIL_BACKEND = "tests.surveys.failing_mail.FailingBackend"
+    invitation = invite(survey, contact)
+    dispatch(invitation)
+    message = OutboxMessage.objects.get()
+    with pytest.raises(ConnectionRefusedError):
+        outbox_send(message_id=message.pk)
+    assert email_mark_undeliverable(email="jane@acme.com") == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbox_send(message_id=message.pk) is False
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.CANCELLED and mail.outbox == []
+
+
+def test_a_message_whose_invitation_closed_since_it_was_written_is_cancelled_not_sent(survey, contact):
+    """The send re-checks at its claim: an answer, an expiry or a bounce from another path stops it."""
+    invitation = invite(survey, contact)
+    dispatch(invitation)
+    reminder = invitation_remind(invitation_id=invitation.pk, now=NOON_UTC + dt.timedelta(days=3))
+    assert reminder
+    Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.ANSWERED)
+    for message in OutboxMessage.objects.all():
+        assert outbox_send(message_id=message.pk) is False
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxMessage.Status.CANCELLED}
+    assert mail.outbox == []
+    assert outbox_stale(now=NOON_UTC + dt.timedelta(days=30)) == []
+
+
+def test_a_bounce_on_one_message_stops_reminders_of_the_addresses_other_invitations(contact):
+    """A message id bounces only its own invitation, but the address takes no more mail at all."""
+    surveys = [SurveyFactory(reminder_count=2, reminder_interval_days=2) for _ in range(2)]
+    invitations = []
+    for survey in surveys:
+        QuestionFactory(survey=survey, position=0)
+        invitations.append(invite(survey, contact))
+    dispatch(invitations[0])
+    Invitation.objects.filter(pk=invitations[1].pk).update(
+        status=Invitation.Status.SENT, sent_at=NOON_UTC, next_reminder_at=NOON_UTC + dt.timedelta(days=2)
+    )
+    first_message = OutboxMessage.objects.get(invitation=invitations[0])
+    assert email_mark_undeliverable(email="jane@acme.com", message_id=first_message.message_id) == 1
+    invitations[1].refresh_from_db()
+    assert invitations[1].status == Invitation.Status.SENT and invitations[1].next_reminder_at is None
+    later = NOON_UTC + dt.timedelta(days=2)
+    assert invitation_remind(invitation_id=invitations[1].pk, now=later) is False
+    assert outbox_send(message_id=first_message.pk) is False and mail.outbox == []
