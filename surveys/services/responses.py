@@ -97,6 +97,8 @@ def _validate(question: Question, answer: AnswerInput | None) -> tuple[AnswerInp
             return None, "Choose from the options shown."
         return AnswerInput(choices=list(answer.choices)), None
     text = clean_text(answer.text)
+    if not text:  # nothing but control characters: nothing was said
+        return None, ("This question needs an answer." if question.required else None)
     if len(text) > MAX_TEXT:
         return None, f"Please keep your answer under {MAX_TEXT:,} characters (it has {len(text):,})."
     return AnswerInput(text=text), None

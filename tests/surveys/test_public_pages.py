@@ -239,6 +239,19 @@ def test_a_missing_required_answer_is_refused_and_nothing_is_saved(client, token
     assert ">I skipped the score.</textarea>" in html, "what was typed is kept"
 
 
+def test_a_required_comment_of_control_characters_only_is_refused(token, nps, comment):
+    """Control characters are dropped before the answer is stored, so they alone say nothing."""
+    Question.objects.filter(pk=comment.pk).update(required=True)
+    response = answer(token, nps, comment, score="3", text="\x01\x02\x7f")
+    assert "This question needs an answer." in response.content.decode()
+    assert not Response.objects.exists()
+
+
+def test_an_optional_comment_of_control_characters_only_stores_no_comment(token, nps, comment):
+    answer(token, nps, comment, score="3", text="\x01\x02")
+    assert list(Answer.objects.values_list("question", flat=True)) == [nps.pk]
+
+
 def test_a_score_off_the_scale_is_refused(token, nps, comment):
     response = answer(token, nps, comment, score="11")
     assert "Choose a whole number from 0 to 10." in response.content.decode()
