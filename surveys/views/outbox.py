@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -21,6 +23,15 @@ PREVIEW_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+# Every link of an email carries the customer's token: one click on a score in the preview would
+# answer the survey for them. The preview keeps the links' look and drops where they go.
+_LINK_TARGET = re.compile(r"""\s(?:href|action|formaction)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE)
+
+
+def inert_links(body_html: str) -> str:
+    return _LINK_TARGET.sub("", body_html)
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -72,6 +83,7 @@ def outbox_index(request: HttpRequest) -> HttpResponse:
 @admin_required
 def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = outbox_message_get(viewer=request.user, pk=pk)
-    page = render(request, "surveys/outbox_detail.html", {"message": message})
+    preview = inert_links(message.body_html)
+    page = render(request, "surveys/outbox_detail.html", {"message": message, "preview": preview})
     page["Content-Security-Policy"] = PREVIEW_POLICY
     return page

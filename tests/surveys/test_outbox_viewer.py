@@ -100,9 +100,25 @@ def test_a_real_invitation_email_is_previewed_without_its_markup_going_live(admi
     invitation.save()
     message, _ = outbox_message_build(invitation=invitation, kind=OutboxMessage.Kind.INVITATION, sequence=0)
     content = login(admin_user).get(reverse("surveys:outbox_detail", args=[message.pk])).content.decode()
-    assert iframe_attributes(content)["srcdoc"] == message.body_html
+    preview = iframe_attributes(content)["srcdoc"]
     assert '<table role="presentation"' not in content
     assert "Hello Jane Doe" in content  # the plain-text part
+    # The preview shows the email's markup but none of its links, each of which carries the
+    # customer's token: a click on a score there would answer the survey for them.
+    assert "/s/" in message.body_html and "href=" in message.body_html
+    assert "/s/" not in preview and "href" not in preview
+    assert preview == re.sub(r' href="[^"]*"', "", message.body_html)
+    assert 'aria-label="Score 9">9</a>' in preview
+
+
+@pytest.mark.parametrize(
+    "link",
+    ['<a href="/s/x/">', "<a HREF='/s/x/'>", "<a href=/s/x/>", '<a\nhref = "/s/x/">', '<form action="/s/x/">'],
+)
+def test_a_preview_link_goes_nowhere_however_it_is_written(link):
+    from surveys.views.outbox import inert_links
+
+    assert "/s/x/" not in inert_links(link)
 
 
 def test_the_outbox_costs_the_same_queries_for_5_or_40_emails(admin_user):
