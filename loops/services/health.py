@@ -96,8 +96,12 @@ def _loops(ids: Sequence[int] | None, now: dt.datetime) -> dict[int, float | Non
             open=Count("pk"),
             overdue=Count(
                 "pk",
-                filter=Q(first_contact_at__isnull=True, first_contact_due_at__lt=now, first_contact_sla_waived=False)
-                | Q(resolution_due_at__lt=now, resolution_sla_waived=False),
+                # As the queue counts it: a loop waiting on the customer has its clock stopped.
+                filter=Q(waiting_since__isnull=True)
+                & (
+                    Q(first_contact_at__isnull=True, first_contact_due_at__lt=now, first_contact_sla_waived=False)
+                    | Q(resolution_due_at__lt=now, resolution_sla_waived=False)
+                ),
             ),
         )
         .order_by()
@@ -217,7 +221,9 @@ def health_recompute(
     _store(snapshots)
     if before:
         after = {pk: (score.band, score.score) for pk, score in scores.items()}
-        transaction.on_commit(lambda: emit_band_changes(before=before, after=after, today=today), robust=True)
+        transaction.on_commit(
+            lambda: emit_band_changes(before=before, after=after, today=today, computed_at=now), robust=True
+        )
     if progress:
         progress(len(snapshots), len(snapshots))
     return len(snapshots)

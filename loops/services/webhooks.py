@@ -95,11 +95,18 @@ def bands_before(*, account_ids: Sequence[int] | None, today: dt.date) -> dict[i
 
 
 def emit_band_changes(
-    *, before: dict[int, tuple[str, str, str]], after: dict[int, tuple[str, float | None]], today: dt.date
+    *,
+    before: dict[int, tuple[str, str, str]],
+    after: dict[int, tuple[str, float | None]],
+    today: dt.date,
+    computed_at: dt.datetime,
 ) -> None:
+    """One event per account whose band moved in this recompute. The key names the recompute (its
+    time), not the day: an account can go green, red, green and red again in one day, and the
+    second green-to-red change is news too."""
     occurrences = [
         Occurrence(
-            key=f"health.band_changed:{pk}:{today}:{old}:{new}",
+            key=f"health.band_changed:{pk}:{computed_at.isoformat()}:{old}:{new}",
             data={
                 "account": {"id": pk, "external_id": external_id, "name": name},
                 "previous_band": old,

@@ -7,8 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import itertools
 import json
+import socket
+import threading
 import time
 
 import pytest
@@ -16,11 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import login
-from loops.models import HealthSnapshot, Loop
+from loops.models import HealthComponent, HealthSnapshot, Loop
 from loops.services.escalation import escalations_run
 from loops.services.health import health_recompute
 from loops.services.webhooks import emit_loop_opened
 from tests.api.conftest import Receiver
+from tests.factories import AccountFactory
 from vocplatform.tasks import integrations_sweep_task
 from vocplatform.webhooks.delivery import retry_delay
 from vocplatform.webhooks.emit import deliveries_create
@@ -32,6 +36,7 @@ from vocplatform.webhooks.models import (
     WebhookSubscription,
 )
 from vocplatform.webhooks.subscriptions import subscription_create
+from vocplatform.webhooks.transport import post
 
 pytestmark = pytest.mark.django_db
 
@@ -362,3 +367,64 @@ def test_the_staff_lists_cost_the_same_queries_for_one_row_or_many(
             deliveries_create, events=list(WebhookEvent.objects.all()), subscriptions=[subscription], replay=True
         )
     assert counts[0] == counts[1]
+
+
+@pytest.fixture
+def trickling_receiver():  # type: ignore[no-untyped-def]
+    """Accepts the POST, then answers one header byte every 0.3 s for about 4 s: each read is
+    within a 1 s socket timeout, but the answer as a whole takes far longer."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        conn.settimeout(5)
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(13):
+                if stop.is_set():
+                    break
+                conn.sendall(b"X")
+                time.sleep(0.3)
+            conn.sendall(b"-Slow: 1\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    stop.set()
+    server.close()
+
+
+def test_the_time_limit_bounds_the_whole_send_not_each_read(trickling_receiver, loopback_allowed):
+    """A receiver that answers a byte every 0.3 s stays within a 1 s limit per read for 4 s; the send
+    gives up after 1 s, so it never outlives the delivery's lease and gets sent a second time."""
+    started = time.monotonic()
+    with pytest.raises((OSError, http.client.HTTPException)):
+        post(trickling_receiver, body=b"{}", headers={"Content-Type": "application/json"}, timeout=1)
+    assert time.monotonic() - started < 2
+
+
+def test_every_band_change_of_a_day_reaches_subscribers(receiver, loopback_allowed, admin_user, after_commit):
+    """green, red, green, red in one day: the second green-to-red change is news as much as the first."""
+    subscribe(receiver, admin_user, "health.band_changed")
+    HealthComponent.objects.update(active=False)
+    HealthComponent.objects.create(
+        key="usage", label="Usage", kind="attribute", attribute="usage", weight=1, zero_at=0, hundred_at=100
+    )
+    account = AccountFactory()
+    for usage in (90, 10, 90, 10):
+        account.custom_attributes = {"usage": usage}
+        account.save()
+        after_commit(health_recompute, account_ids=[account.pk])
+    events = WebhookEvent.objects.filter(type="health.band_changed").order_by("occurred_at", "pk")
+    changes = [("green", "red"), ("red", "green"), ("green", "red")]
+    assert [(e.payload["previous_band"], e.payload["band"]) for e in events] == changes
+    delivered = [json.loads(r.body)["data"] for r in receiver.received]
+    assert [(d["previous_band"], d["band"]) for d in delivered] == changes

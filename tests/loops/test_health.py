@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import login
-from loops.models import HealthComponent, HealthDirty, HealthSnapshot
+from loops.models import HealthComponent, HealthDirty, HealthSnapshot, Loop
 from loops.services.health import health_recompute, health_recompute_dirty, health_scores
 from tests.factories import AccountFactory, ContactFactory
 
@@ -85,3 +85,20 @@ def test_only_the_accounts_people_see_its_health(request, contact, who, status):
     )
     listed = [a.pk for a in browser.get(reverse("loops:health_list")).context["page"].object_list]
     assert (contact.account_id in listed) == (status == 200)
+
+
+def test_a_loop_waiting_on_the_customer_is_not_overdue_in_the_health_score(answer, contact):
+    """Its SLA clock has stopped, as the queue and the accountability report count it."""
+    loop = Loop.objects.get(response=answer(contact, 2, "Support never called back"))
+    now = timezone.now()
+    Loop.objects.filter(pk=loop.pk).update(
+        first_contact_at=now - dt.timedelta(days=3),
+        resolution_due_at=now - dt.timedelta(hours=1),  # passed while paused
+        waiting_since=now - dt.timedelta(days=2),
+        status=Loop.Status.IN_PROGRESS,
+    )
+    score = health_scores([contact.account_id], now=now)[contact.account_id]
+    assert {c.key: c.score for c in score.components}["open-loops"] == 85.0  # open, not overdue
+    Loop.objects.filter(pk=loop.pk).update(waiting_since=None)
+    score = health_scores([contact.account_id], now=now)[contact.account_id]
+    assert {c.key: c.score for c in score.components}["open-loops"] == 60.0  # running and overdue
