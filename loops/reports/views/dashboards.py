@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -111,9 +112,14 @@ def loop_drilldown(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _download(request: HttpRequest, name: str, columns: list[str], rows: Any) -> HttpResponse:
+def _download(request: HttpRequest, name: str, columns: list[str], rows: Any, chosen: QuerySet[Any]) -> HttpResponse:
     stamp = timezone.localdate().strftime("%Y%m%d")
     if request.GET.get("format") == "xlsx":
+        if chosen[: exports.XLSX_MAX_ROWS + 1].count() > exports.XLSX_MAX_ROWS:
+            csv_query = request.GET.copy()
+            csv_query.pop("format")
+            context = {"limit": exports.XLSX_MAX_ROWS, "csv_url": f"{request.path}?{csv_query.urlencode()}"}
+            return render(request, "loops/reports/export_too_large.html", context, status=400)
         response = HttpResponse(
             exports.xlsx_bytes(name, columns, rows),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -132,7 +138,8 @@ def response_export(request: HttpRequest) -> HttpResponse:
     filters = filters_from(request.GET, viewer=request.user)
     chosen = drill_responses(viewer=request.user, filters=filters, params=request.GET)
     responses = exports.export_responses(viewer=request.user, filters=filters, responses=chosen)
-    return _download(request, "responses", exports.RESPONSE_COLUMNS, exports.response_rows(responses, filters.zone))
+    rows = exports.response_rows(responses, filters.zone)
+    return _download(request, "responses", exports.RESPONSE_COLUMNS, rows, responses)
 
 
 @staff_required
@@ -140,4 +147,4 @@ def loop_export(request: HttpRequest) -> HttpResponse:
     filters = filters_from(request.GET, viewer=request.user)
     chosen = drill_loops(viewer=request.user, filters=filters, params=request.GET, now=timezone.now())
     loops = exports.export_loops(viewer=request.user, filters=filters, loops=chosen)
-    return _download(request, "loops", exports.LOOP_COLUMNS, exports.loop_rows(loops, filters.zone))
+    return _download(request, "loops", exports.LOOP_COLUMNS, exports.loop_rows(loops, filters.zone), loops)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from conftest import login
+from loops.reports import exports
 from vocplatform.spreadsheets import neutralised
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +78,17 @@ def test_loop_export_follows_the_figure_link(crafted, admin_user, monkeypatch):
     monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
     rows = _csv(login(admin_user).get(f"{reverse('loops:report_loop_export')}?{PERIOD}&figure=overdue"))
     assert sorted(int(r["loop id"]) for r in rows) == sorted(crafted.loops[n].pk for n in ("L2", "L5"))
+
+
+def test_an_excel_export_over_the_limit_is_refused_with_a_csv_link(crafted, supervisor, monkeypatch):
+    """A workbook is built whole in the request: beyond the limit the page offers the streamed CSV."""
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 4)  # the supervisor's period holds 5 loops
+    url = f"{reverse('loops:report_loop_export')}?{PERIOD}&format=xlsx"
+    refused = login(supervisor).get(url)
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "more than 4 rows" in page
+    csv_link = reverse("loops:report_loop_export") + "?" + PERIOD.replace("&", "&amp;")
+    assert f'href="{csv_link}"' in page
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 5)
+    assert login(supervisor).get(url)["Content-Type"].startswith("application/vnd.openxmlformats")
