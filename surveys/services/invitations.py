@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from surveys.models import Contact, Invitation, OutboxMessage
 from surveys.services.frequency import active_rules, next_send_time, suppression_for
-from surveys.services.outbox import outbox_message_build
+from surveys.services.outbox import outbox_message_build, survey_open
 from surveys.services.tokens import token_for
 from surveys.signals import invitation_bounced
 from vocplatform.queueing import enqueue_on_commit
@@ -88,7 +88,7 @@ def invitation_remind(*, invitation_id: int, now: dt.datetime | None = None) -> 
         Invitation.objects.select_related("survey", "contact", "account")
         .filter(pk=invitation_id, status__in=[Invitation.Status.SENT, Invitation.Status.OPENED])
         .filter(next_reminder_at__lte=now, expires_at__gt=now, contact__opted_out=False)
-        .filter(contact__undeliverable_at__isnull=True)
+        .filter(survey_open(now), contact__undeliverable_at__isnull=True)
         .first()
     )
     if invitation is None or invitation.reminders_sent >= invitation.survey.reminder_count:
@@ -112,6 +112,7 @@ def invitation_remind(*, invitation_id: int, now: dt.datetime | None = None) -> 
 def reminders_due(*, now: dt.datetime | None = None, limit: int = DISPATCH_BATCH) -> list[int]:
     now = now or timezone.now()
     due = Invitation.objects.filter(
+        survey_open(now),
         status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
         next_reminder_at__lte=now,
         reminders_sent__lt=F("survey__reminder_count"),

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from surveys.models import Invitation, OutboxMessage, Question
+from surveys.models import Invitation, OutboxMessage, Question, Survey
 from surveys.services.tokens import survey_url, token_for, unsubscribe_url
 
 MAX_ATTEMPTS = 5
@@ -66,31 +66,40 @@ def outbox_message_build(*, invitation: Invitation, kind: str, sequence: int) ->
     return message, True
 
 
-# What may still be mailed: the invitation waits for an answer (not answered, expired or
-# bounced since the row was written) and its address still takes mail (not opted out, no bounce).
-SENDABLE = Q(
-    invitation__status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
-    invitation__contact__opted_out=False,
-    invitation__contact__undeliverable_at__isnull=True,
-)
+def sendable(now: dt.datetime) -> Q:
+    """What may still be mailed: the invitation waits for an answer (not answered, expired or
+    bounced since the row was written), its survey still takes answers (active, not past its
+    closing time) and its address still takes mail (not opted out, no bounce)."""
+    return Q(
+        invitation__status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
+        invitation__contact__opted_out=False,
+        invitation__contact__undeliverable_at__isnull=True,
+    ) & survey_open(now, "invitation__survey__")
+
+
+def survey_open(now: dt.datetime, prefix: str = "survey__") -> Q:
+    """A survey customers can still answer: active, and not past its closing time."""
+    return Q(**{f"{prefix}status": Survey.Status.ACTIVE}) & (
+        Q(**{f"{prefix}closes_at__isnull": True}) | Q(**{f"{prefix}closes_at__gt": now})
+    )
 
 
 def _claim(message_id: int, now: dt.datetime) -> bool:
     """Claim the row for this send if it is due and may still be mailed; cancel it if it may not.
 
-    Both conditions sit in the UPDATE, so a bounce or an answer committed since the row was written
-    (or while a retry waited) stops it: a retry to a bounced address, or a reminder to a customer
-    who has answered, never goes out.
+    Both conditions sit in the UPDATE, so a bounce, an answer or a closed survey since the row was
+    written (or while a retry waited) stops it: a retry to a bounced address, a reminder to a
+    customer who has answered, an invitation to a survey that no longer takes answers never go out.
     """
     lease = dt.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     claimable = Q(status=OutboxMessage.Status.PENDING) | Q(
         status=OutboxMessage.Status.SENDING, claimed_at__lt=now - lease
     )
-    if OutboxMessage.objects.filter(claimable, SENDABLE, pk=message_id).update(
+    if OutboxMessage.objects.filter(claimable, sendable(now), pk=message_id).update(
         status=OutboxMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
     ):
         return True
-    OutboxMessage.objects.filter(claimable, pk=message_id).exclude(SENDABLE).update(
+    OutboxMessage.objects.filter(claimable, pk=message_id).exclude(sendable(now)).update(
         status=OutboxMessage.Status.CANCELLED
     )
     return False

@@ -283,3 +283,18 @@ def test_a_bounce_on_one_message_stops_reminders_of_the_addresses_other_invitati
     later = NOON_UTC + dt.timedelta(days=2)
     assert invitation_remind(invitation_id=invitations[1].pk, now=later) is False
     assert outbox_send(message_id=first_message.pk) is False and mail.outbox == []
+
+
+@pytest.mark.parametrize("closing", [{"status": Survey.Status.CLOSED}, {"closes_at": NOON_UTC + dt.timedelta(days=1)}])
+def test_a_closed_survey_sends_nothing_more(survey, contact, closing):
+    """Its link says the survey has closed: no reminder is queued and nothing waiting is sent."""
+    invitation = invite(survey, contact)
+    dispatch(invitation)
+    Survey.objects.filter(pk=survey.pk).update(**closing)
+    later = NOON_UTC + dt.timedelta(days=3)
+    assert reminders_due(now=later) == []
+    assert invitation_remind(invitation_id=invitation.pk, now=later) is False
+    waiting = OutboxMessage.objects.get(invitation=invitation)
+    assert outbox_send(message_id=waiting.pk) is False
+    waiting.refresh_from_db()
+    assert waiting.status == OutboxMessage.Status.CANCELLED and mail.outbox == []
