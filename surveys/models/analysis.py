@@ -4,10 +4,12 @@ labelled comments for training, versioned trained models, and per-response resul
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models.responses import Response
+from surveys.models.surveys import text_list_problem
 
 
 class CxTerm(models.Model):
@@ -39,6 +41,10 @@ class Theme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if problem := text_list_problem(self.keywords, allow_empty=True, example='["late", "on hold"]'):
+            raise ValidationError({"keywords": problem})
 
 
 class LabelledComment(models.Model):

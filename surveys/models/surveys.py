@@ -5,8 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def text_list_problem(value: object, *, allow_empty: bool, example: str = '["Yes", "No"]') -> str | None:
+    """Why ``value`` is not a JSON list of distinct, non-blank strings (None when it is).
+
+    A JSON string or number typed where a list belongs would otherwise be read letter by letter,
+    or break every reader: ``"Yes"`` would offer the options Y, e and s.
+    """
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        return str(_("Give a list of words in double quotes, such as %(example)s.") % {"example": example})
+    if not value and not allow_empty:
+        return str(_("Give at least one option."))
+    if len({item.strip().casefold() for item in value}) < len(value):
+        return str(_("Each entry may appear once."))
+    return None
 
 
 class ScoreKind(models.TextChoices):
@@ -137,6 +153,23 @@ class Question(models.Model):
         deleted = super().delete(*args, **kwargs)
         Survey.objects.filter(pk=self.survey_id).update(questions_stamp=uuid.uuid4())
         return deleted
+
+    def clean(self) -> None:
+        """The options a customer picks from, and a kind that stored answers keep meaning."""
+        errors: dict[str, str] = {}
+        if self.kind in {self.Kind.SINGLE, self.Kind.MULTIPLE}:
+            if problem := text_list_problem(self.choices, allow_empty=False):
+                errors["choices"] = problem
+        elif self.choices:
+            errors["choices"] = str(_("Only a choice question has options; leave this as []."))
+        if self.pk is not None:
+            stored = Question.objects.filter(pk=self.pk).values_list("kind", flat=True).first()
+            if stored not in (None, self.kind) and self.answers.exists():
+                errors["kind"] = str(
+                    _("Customers have answered this question; its kind cannot change. Add a new question instead.")
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_score(self) -> bool:
