@@ -27,12 +27,19 @@ from surveys.analytics.themes import DEFAULT_THEMES, KeywordMatcher, Theme, Them
 @dataclass(frozen=True)
 class TextModels:
     """Everything the analysis reads: the CX lexicon (``None``: the default), an optional trained
-    negative model and theme classifier, and the taxonomy the keyword matcher falls back on."""
+    negative model and theme classifier, the taxonomy's active themes and the names of the themes
+    an admin retired.
+
+    The taxonomy has the last word over a trained classifier: a retired theme is no longer given,
+    and an active theme the classifier never learned (accepted from topic discovery since, say)
+    is found by its keywords.
+    """
 
     cx_lexicon: Mapping[str, float] | None = None
     negative_model: NegativeModel | None = None
     theme_classifier: ThemeClassifier | None = None
     taxonomy: tuple[Theme, ...] = field(default=DEFAULT_THEMES)
+    retired_themes: frozenset[str] = frozenset()
 
     @cached_property
     def scorer(self) -> SentimentScorer:
@@ -41,6 +48,13 @@ class TextModels:
     @cached_property
     def keyword_matcher(self) -> KeywordMatcher:
         return KeywordMatcher(self.taxonomy)
+
+    @cached_property
+    def untrained_matcher(self) -> KeywordMatcher | None:
+        """Keywords of the active themes the classifier does not know (None: it knows them all)."""
+        learned = set(self.theme_classifier.themes) if self.theme_classifier else set()
+        untrained = [theme for theme in self.taxonomy if theme.name not in learned and theme.keywords]
+        return KeywordMatcher(untrained) if untrained else None
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,13 @@ def _evidence(
 
 
 def _themes(models: TextModels, model_texts: list[str], plain_texts: list[str]) -> list[list[ThemeScore]]:
-    if models.theme_classifier is not None:
-        return models.theme_classifier.predict_clean(model_texts)
-    return [models.keyword_matcher.match_clean(text) for text in plain_texts]
+    if models.theme_classifier is None:
+        return [models.keyword_matcher.match_clean(text) for text in plain_texts]
+    predicted = models.theme_classifier.predict_clean(model_texts)
+    retired, untrained = models.retired_themes, models.untrained_matcher
+    if not retired and untrained is None:
+        return predicted
+    return [
+        [score for score in found if score.name not in retired] + (untrained.match_clean(text) if untrained else [])
+        for found, text in zip(predicted, plain_texts, strict=True)
+    ]

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models.responses import Response
-from surveys.models.surveys import text_list_problem
+from surveys.models.responses import Response, theme_marker
+from surveys.models.surveys import CONTROL_CHARACTERS, text_list_problem
 
 
 class CxTerm(models.Model):
@@ -43,8 +43,23 @@ class Theme(models.Model):
         return self.name
 
     def clean(self) -> None:
+        errors = {}
         if problem := text_list_problem(self.keywords, allow_empty=True, example='["late", "on hold"]'):
-            raise ValidationError({"keywords": problem})
+            errors["keywords"] = problem
+        if CONTROL_CHARACTERS.search(self.name):
+            errors["name"] = str(_("Use printable characters only."))
+        elif clash := self._marker_clash():
+            errors["name"] = str(
+                _("“%(name)s” already exists; on responses “|” reads as “/” and case does not count.") % {"name": clash}
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _marker_clash(self) -> str | None:
+        """Another theme that responses could not tell from this one (see ``theme_marker``)."""
+        marker = theme_marker(self.name).casefold()
+        others = Theme.objects.exclude(pk=self.pk).values_list("name", flat=True)
+        return next((name for name in others if theme_marker(name).casefold() == marker), None)
 
 
 class LabelledComment(models.Model):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# What no stored text may hold: control characters (PostgreSQL refuses NUL outright).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def text_list_problem(value: object, *, allow_empty: bool, example: str = '["Yes", "No"]') -> str | None:
@@ -18,6 +22,8 @@ def text_list_problem(value: object, *, allow_empty: bool, example: str = '["Yes
     """
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         return str(_("Give a list of words in double quotes, such as %(example)s.") % {"example": example})
+    if any(CONTROL_CHARACTERS.search(item) for item in value):
+        return str(_("Use printable characters only."))
     if not value and not allow_empty:
         return str(_("Give at least one option."))
     if len({item.strip().casefold() for item in value}) < len(value):

@@ -9,8 +9,9 @@ def theme_names() -> list[str]:
     return list(Theme.objects.filter(active=True).order_by("name").values_list("name", flat=True))
 
 
-def active_themes() -> list[Theme]:
-    return list(Theme.objects.filter(active=True).order_by("name"))
+def taxonomy() -> list[Theme]:
+    """Every theme of the taxonomy, active and retired."""
+    return list(Theme.objects.order_by("name"))
 
 
 def cx_lexicon() -> dict[str, float]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from surveys.analytics.analysis import TextModels, analyse_comment
 from surveys.models import Band, Response, ResponseAnalysis
 from surveys.models.responses import theme_names_text
-from surveys.selectors.analysis import active_themes, cx_lexicon
+from surveys.selectors.analysis import cx_lexicon, taxonomy
 from surveys.services import text_models
 from surveys.signals import response_analysed
 
@@ -90,7 +90,7 @@ def response_analyse(
     current = ResponseAnalysis.objects.filter(response=response, analysed_at__gte=response.updated_at).first()
     if current is not None and not again:
         return current
-    models = models or text_models.loaded(lexicon=cx_lexicon(), themes=active_themes())
+    models = models or text_models.loaded(lexicon=cx_lexicon(), taxonomy=taxonomy())
     analysis = _store(response, verdict_for(response, models), timezone.now())
     if announce:
         transaction.on_commit(lambda: response_analysed.send(Response, response_id=response_id))
@@ -102,7 +102,7 @@ def responses_reanalyse(
 ) -> int:
     """Re-analyse many responses after a model or the lexicon changed, loading the models once."""
     ids = list(response_ids)
-    models = text_models.loaded(lexicon=cx_lexicon(), themes=active_themes())
+    models = text_models.loaded(lexicon=cx_lexicon(), taxonomy=taxonomy())
     for start in range(0, len(ids), BATCH):
         for response_id in ids[start : start + BATCH]:
             response_analyse(response_id=response_id, models=models, announce=announce, again=True)

@@ -31,8 +31,9 @@ def theme_specs(themes: Sequence[Theme]) -> tuple[ThemeSpec, ...]:
     return tuple(ThemeSpec(t.name, t.description, tuple(t.keywords)) for t in themes)
 
 
-def loaded(*, lexicon: dict[str, float], themes: Sequence[Theme]) -> TextModels:
-    """The active models with today's lexicon and taxonomy: two small queries; blobs come from the cache."""
+def loaded(*, lexicon: dict[str, float], taxonomy: Sequence[Theme]) -> TextModels:
+    """The active models with today's lexicon and taxonomy (its active themes, and the names of the
+    retired ones): two small queries; blobs come from the cache."""
     negative = active_model(TextModel.Kind.NEGATIVE)
     classifier = active_model(TextModel.Kind.THEMES)
     negative_model = _load(negative.version) if negative else None
@@ -41,5 +42,6 @@ def loaded(*, lexicon: dict[str, float], themes: Sequence[Theme]) -> TextModels:
         cx_lexicon=lexicon or None,
         negative_model=negative_model if isinstance(negative_model, NegativeModel) else None,
         theme_classifier=theme_classifier if isinstance(theme_classifier, ThemeClassifier) else None,
-        taxonomy=theme_specs(themes),
+        taxonomy=theme_specs([theme for theme in taxonomy if theme.active]),
+        retired_themes=frozenset(theme.name for theme in taxonomy if not theme.active),
     )

@@ -66,6 +66,25 @@ def test_accepting_a_duplicate_or_empty_theme_explains_why_not(admin_user):
     assert not Theme.objects.filter(name="New").exists()
 
 
+def test_a_theme_responses_could_not_tell_apart_from_another_is_refused(admin_user):
+    """On responses a "|" in a name reads as "/": Billing|Refunds would share Billing/Refunds' answers."""
+    Theme.objects.create(name="Billing/Refunds", keywords=["refund"])
+    reply = login(admin_user).post(
+        reverse("surveys:topic_accept"), {"name": "billing|refunds", "keywords": "invoice"}, follow=True
+    )
+    assert "“Billing/Refunds” already exists" in reply.content.decode()
+    assert not Theme.objects.filter(name__iexact="billing|refunds").exists()
+
+
+@pytest.mark.parametrize("field", ["name", "keywords"])
+def test_a_control_character_in_an_accepted_theme_is_a_message_not_a_500(admin_user, field):
+    """PostgreSQL refuses NUL in text and JSON alike; every database gets the same message."""
+    data = {"name": "Parking", "keywords": "parking"} | {field: "Park\x00ing"}
+    reply = login(admin_user).post(reverse("surveys:topic_accept"), data, follow=True)
+    assert "Use printable characters only." in reply.content.decode()
+    assert not Theme.objects.filter(name__startswith="Park").exists()
+
+
 @pytest.mark.parametrize("who", ["manager", "supervisor", "outsider"])
 def test_topic_discovery_is_for_admins(request, who):
     client = login(request.getfixturevalue(who))

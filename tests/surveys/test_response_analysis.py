@@ -2,15 +2,18 @@
 the scorer or model version that decided it, and themes; re-analysis overwrites, never duplicates."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import login
 from surveys.analytics.negative_model import train_negative_model
-from surveys.models import Question, Response, ResponseAnalysis, TextModel
+from surveys.analytics.themes import train_theme_classifier
+from surveys.models import Question, Response, ResponseAnalysis, TextModel, Theme
 from surveys.services.analysis import response_analyse, responses_awaiting_analysis
 from surveys.services.events import invitation_build
 from surveys.services.responses import AnswerInput, response_submit
@@ -126,3 +129,45 @@ def test_the_response_page_shows_which_scorer_flagged_it(survey, contact, manage
     analysis = answer(survey, contact, 1, "Awful", django_capture_on_commit_callbacks)
     page = login(manager).get(reverse("surveys:response_detail", args=[analysis.response_id]))
     assert b"Flagged by" in page.content and analysis.model_version.encode() in page.content
+
+
+@pytest.fixture
+def theme_classifier(db):
+    """A classifier trained on two themes, active in the database."""
+    texts = [f"the invoice charge was wrong again {i}" for i in range(12)]
+    texts += [f"support agent on the phone was rude {i}" for i in range(12)]
+    model = train_theme_classifier(
+        texts, [{"Billing"}] * 12 + [{"Support"}] * 12, version="themes-t1", internal_folds=0
+    )
+    TextModel.objects.create(kind="themes", version="themes-t1", blob=model_dumps(model), training_size=24)
+    return model
+
+
+def test_a_theme_the_admin_retires_is_no_longer_given_even_by_the_classifier(
+    theme_classifier, survey, contact, django_capture_on_commit_callbacks
+):
+    Theme.objects.update_or_create(name="Billing", defaults={"active": True, "keywords": ["invoice"]})
+    analysis = answer(survey, contact, 5, "the invoice charge was wrong", django_capture_on_commit_callbacks)
+    assert analysis.response.theme_names == "|Billing|"
+    Theme.objects.filter(name="Billing").update(active=False)
+    response_analyse(response_id=analysis.response_id, again=True)
+    analysis.response.refresh_from_db()
+    assert "|Billing|" not in analysis.response.theme_names
+
+
+def test_an_active_theme_the_classifier_never_learned_is_found_by_its_keywords(
+    theme_classifier, survey, contact, django_capture_on_commit_callbacks
+):
+    """Accepted from topic discovery after the last training, say: the taxonomy has the last word."""
+    Theme.objects.create(name="Parking", keywords=["parking", "car park"])
+    analysis = answer(
+        survey, contact, 5, "No parking at all, the car park was full", django_capture_on_commit_callbacks
+    )
+    assert "|Parking|" in analysis.response.theme_names
+    parking = next(theme for theme in analysis.themes if theme["name"] == "Parking")
+    assert parking["source"] == "keywords"
+
+
+def test_reanalysis_refuses_a_since_that_is_not_a_date():
+    with pytest.raises(CommandError, match="give a date as YYYY-MM-DD"):
+        call_command("reanalyze_responses", since="last week", stdout=io.StringIO(), stderr=io.StringIO())

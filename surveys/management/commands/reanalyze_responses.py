@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from surveys.models import Response
 from surveys.services.analysis import responses_reanalyse
@@ -21,7 +22,11 @@ class Command(BaseCommand):
         if options["survey"]:
             responses = responses.filter(survey_id=options["survey"])
         if options["since"]:
-            responses = responses.filter(created_at__date__gte=options["since"])
+            try:
+                since = dt.date.fromisoformat(options["since"])
+            except ValueError as error:
+                raise CommandError(f"--since {options['since']!r}: give a date as YYYY-MM-DD.") from error
+            responses = responses.filter(created_at__date__gte=since)
         ids = list(responses.values_list("pk", flat=True))
         with progress_bar(self.stderr, desc="analysing", unit="resp", verbosity=options["verbosity"]) as progress:
             count = responses_reanalyse(response_ids=ids, progress=progress)
