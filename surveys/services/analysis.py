@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from surveys.analytics.analysis import TextModels, analyse_comment
-from surveys.models import Band, Response, ResponseAnalysis
+from surveys.models import Band, LabelledComment, Response, ResponseAnalysis
 from surveys.models.responses import theme_names_text
 from surveys.selectors.analysis import cx_lexicon, taxonomy
 from surveys.services import text_models
@@ -73,7 +73,23 @@ def _store(response: Response, verdict: Verdict, now: dt.datetime) -> ResponseAn
     if names != response.theme_names:
         # update(), not save(): updated_at must stay the time of the customer's last change.
         Response.objects.filter(pk=response.pk).update(theme_names=names)
-    return ResponseAnalysis.objects.get(response=response)
+    analysis = ResponseAnalysis.objects.get(response=response)
+    if analysis.corrected is not None and not _correction_still_applies(response):
+        # Staff judged words the customer has since changed: the new words get the model's verdict.
+        analysis.corrected, analysis.corrected_by, analysis.corrected_at = None, None, None
+        analysis.save(update_fields=["corrected", "corrected_by", "corrected_at"])
+    return analysis
+
+
+def _correction_still_applies(response: Response) -> bool:
+    """Whether the words staff judged are still the response's: the correction's label holds them
+    (a correction of an answer without a comment has no label, and holds while none is added)."""
+    judged = (
+        LabelledComment.objects.filter(response=response, source=LabelledComment.Source.CORRECTION)
+        .values_list("text", flat=True)
+        .first()
+    )
+    return judged == response.comment if judged is not None else not response.comment
 
 
 @transaction.atomic

@@ -92,18 +92,31 @@ def response_flag_correct(*, response_id: int, negative: bool, user: User) -> Re
 
 @transaction.atomic
 def labels_weak_refresh() -> int:
-    """Label the comments of very low and very high NPS answers. Returns how many weak labels exist."""
+    """Label the comments of very low and very high NPS answers, as they read now: a label follows
+    the customer's edits (its text and verdict change, or it goes when the score is no longer
+    clear or the comment is gone). Returns how many weak labels exist."""
     clear = Response.objects.filter(score_kind="nps", submitted=True).exclude(comment="")
     negative = clear.filter(score__lte=WEAK_NEGATIVE_MAX_NPS)
     positive = clear.filter(score__gte=WEAK_POSITIVE_MIN_NPS)
-    existing = set(
-        LabelledComment.objects.filter(source=LabelledComment.Source.WEAK).values_list("response_id", flat=True)
-    )
-    fresh = [
-        LabelledComment(text=r.comment, negative=label, source=LabelledComment.Source.WEAK, response=r)
+    wanted = {
+        pk: (comment, label)
         for label, queryset in ((True, negative), (False, positive))
-        for r in queryset.only("pk", "comment")
-        if r.pk not in existing
+        for pk, comment in queryset.values_list("pk", "comment")
+    }
+    weak = LabelledComment.objects.filter(source=LabelledComment.Source.WEAK)
+    existing = {label.response_id: label for label in weak.only("pk", "response_id", "text", "negative")}
+    gone = [label.pk for response_id, label in existing.items() if response_id not in wanted]
+    changed = []
+    for response_id, label in existing.items():
+        if response_id in wanted and (label.text, label.negative) != wanted[response_id]:
+            label.text, label.negative = wanted[response_id]
+            changed.append(label)
+    fresh = [
+        LabelledComment(text=comment, negative=label, source=LabelledComment.Source.WEAK, response_id=pk)
+        for pk, (comment, label) in wanted.items()
+        if pk not in existing
     ]
+    LabelledComment.objects.filter(pk__in=gone).delete()
+    LabelledComment.objects.bulk_update(changed, ["text", "negative"], batch_size=1000)
     LabelledComment.objects.bulk_create(fresh, batch_size=1000)
-    return LabelledComment.objects.filter(source=LabelledComment.Source.WEAK).count()
+    return weak.count()

@@ -80,3 +80,50 @@ def test_weak_labels_come_from_clear_scores_and_corrections_win(contact, manager
     response_flag_correct(response_id=low.pk, negative=False, user=manager)
     examples = {(e.text, e.source): e.negative for e in training_examples()}
     assert examples == {("Terrible, still broken", "correction"): False, ("Brilliant team", "weak"): False}
+
+
+def test_weak_labels_follow_the_customers_edits(contact):
+    response = respond(contact, "Terrible, nothing works")
+    Response.objects.filter(pk=response.pk).update(score_kind="nps", score=1)
+    labels_weak_refresh()
+    Response.objects.filter(pk=response.pk).update(score=10, comment="Sorted the next day, brilliant team")
+    assert labels_weak_refresh() == 1
+    assert {(e.text, e.negative) for e in training_examples()} == {("Sorted the next day, brilliant team", False)}
+    Response.objects.filter(pk=response.pk).update(score=7)  # no longer a clear score
+    assert labels_weak_refresh() == 0
+    Response.objects.filter(pk=response.pk).update(score=0, comment="")  # clear, but nothing said
+    assert labels_weak_refresh() == 0
+
+
+def test_a_correction_stops_applying_once_the_customer_changes_the_words(
+    answer, contact, manager, django_capture_on_commit_callbacks
+):
+    """Staff judged the old words; the new ones get the model's verdict (the old label stays true of the old words)."""
+    from surveys.models import Invitation
+    from surveys.services.labels import response_flag_correct
+    from surveys.services.responses import AnswerInput, response_submit
+
+    response = answer(contact, 8, "It was fine I guess")
+    response_flag_correct(response_id=response.pk, negative=True, user=manager)
+    invitation = Invitation.objects.select_related("survey").get(pk=response.invitation_id)
+    nps, text = invitation.survey.questions.order_by("position")[:2]
+    with django_capture_on_commit_callbacks(execute=True):
+        response_submit(
+            invitation=invitation,
+            answers={nps.pk: AnswerInput(number=8), text.pk: AnswerInput(text="Still fine, thanks")},
+            consent=False,
+        )
+    analysis = ResponseAnalysis.objects.get(response=response)
+    assert (analysis.corrected, analysis.corrected_by, analysis.negative) == (None, None, False)
+    assert not analysis.is_negative
+    assert LabelledComment.objects.get(source="correction").text == "It was fine I guess"
+
+
+def test_a_correction_of_an_answer_without_a_comment_survives_reanalysis(answer, contact, manager):
+    from surveys.services.analysis import response_analyse
+    from surveys.services.labels import response_flag_correct
+
+    response = answer(contact, 2)
+    response_flag_correct(response_id=response.pk, negative=False, user=manager)
+    response_analyse(response_id=response.pk, again=True)
+    assert ResponseAnalysis.objects.get(response=response).corrected is False
