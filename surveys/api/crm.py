@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from surveys.models import Account, Contact
 from surveys.selectors.crm import account_get, account_list, contact_get, contact_list
-from surveys.services.imports import ImportPlan, ImportResult, PlannedRow, import_apply
+from surveys.services.imports import ImportPlan, ImportRefused, ImportResult, PlannedRow, import_apply
 from vocplatform.api_fields import JSONObjectField, UsernameField
 from vocplatform.api_filters import DateTimeFilter, IdFilter
 from vocplatform.models import User, validate_time_zone
@@ -161,10 +161,18 @@ def _validated(
     return list(serializer.validated_data[name]) if name else [dict(serializer.validated_data)]
 
 
-def _apply(kind: str, rows: list[PlannedRow]) -> ImportResult:
+def _apply(kind: str, rows: list[PlannedRow], bulk: bool) -> ImportResult:
     plan = ImportPlan(kind, {}, {}, rows, [], [], rows_total=len(rows))  # type: ignore[arg-type]
     try:
         return import_apply(plan=plan)
+    except ImportRefused as refused:
+        # Found while matching items to stored records (two items for one contact, say): each on
+        # its item and field, as the checks above report theirs. An item's "line" is its position.
+        errors: dict[int, dict[str, list[str]]] = {}
+        for error in refused.plan.errors:
+            message = error.message.replace("as line ", "as item ")
+            errors.setdefault(error.line, {}).setdefault(error.column, []).append(message)
+        raise _refuse(kind, errors, bulk) from None
     except IntegrityError:
         # The checks above catch the conflicts we know of; a concurrent writer may still win a race.
         raise serializers.ValidationError(
@@ -180,7 +188,7 @@ def accounts_upsert(items: list[dict[str, Any]], bulk: bool) -> ImportResult:
     for position, item in enumerate(items):
         custom = item.pop("custom_attributes", {})
         rows.append(PlannedRow(line=position, values=item, custom=custom))
-    return _apply("accounts", rows)
+    return _apply("accounts", rows, bulk)
 
 
 def _repeats(keys: list[Any]) -> dict[int, int]:
@@ -236,7 +244,7 @@ def contacts_upsert(items: list[dict[str, Any]], bulk: bool) -> ImportResult:
     rows, errors = _contact_rows(items)
     if errors:
         raise _refuse("contacts", errors, bulk)
-    return _apply("contacts", rows)
+    return _apply("contacts", rows, bulk)
 
 
 class AccountFilter(django_filters.FilterSet):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import ImportJob
-from surveys.services.imports import ImportOptions
+from surveys.services.imports import ImportOptions, nul_line
 
 
 class ImportUploadForm(forms.Form):
@@ -35,11 +35,19 @@ class ImportUploadForm(forms.Form):
                 params={"size": upload.size, "limit": settings.IMPORT_MAX_BYTES},
             )
         try:
-            return str(upload.read().decode("utf-8-sig"))
+            content = str(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError as exc:
             raise forms.ValidationError(
                 _("The file is not UTF-8 text (byte %(pos)s)."), params={"pos": exc.start}
             ) from None
+        # Refused here, before the file is stored in the job: PostgreSQL cannot store a NUL character.
+        line = nul_line(content)
+        if line is not None:
+            raise forms.ValidationError(
+                _("The file holds a NUL character at line %(line)s; save it again as plain text."),
+                params={"line": line},
+            )
+        return content
 
     def clean_mapping(self) -> dict[str, str]:
         mapping = {}

@@ -7,6 +7,7 @@ ValueError with a message for the person who prepared the file.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -155,15 +156,26 @@ CONTACT_FIELDS: tuple[FieldSpec, ...] = (
 
 
 def infer_type(values: list[str]) -> str:
-    """'int', 'float' or 'text' for a custom column, from its non-blank cells."""
+    """'int', 'float' or 'text' for a custom column, from its non-blank cells.
+
+    A number that has no finite float (1e999 is infinity, which JSON cannot hold) or that is too long
+    to convert makes the column text: its cells are kept as written."""
     present = [value for value in values if value]
     if not present:
         return "text"
-    if all(_INT.match(value) for value in present):
+    if all(_INT.match(value) and _converts_to_int(value) for value in present):
         return "int"
-    if all(_FLOAT.match(value) for value in present):
+    if all(_FLOAT.match(value) and math.isfinite(float(value)) for value in present):
         return "float"
     return "text"
+
+
+def _converts_to_int(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits())
+        return False
+    return True
 
 
 def typed(value: str, kind: str) -> int | float | str | None:

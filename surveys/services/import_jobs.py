@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -136,13 +141,13 @@ def import_job_confirm(*, job: ImportJob, skip_invalid: bool) -> bool:
 
 
 def import_job_run(*, job_id: int) -> None:
-    """Import a confirmed job, chunk by chunk so the progress is visible while it runs.
+    """Import a confirmed job: all of it or, when a row fails, nothing.
 
     The file was checked before confirmation and the upsert is idempotent, so a
     task redelivered after a crash simply upserts the same rows again. A task runs the import
     only when it is the first to start it or the one before fell silent: a duplicate delivered
     while another task imports does nothing. A task that fell silent and was taken over stops
-    at its next heartbeat and leaves the job to its successor.
+    at its next heartbeat, its rows rolled back, and leaves the job to its successor.
     """
     now = timezone.now()
     claimed = ImportJob.objects.filter(
@@ -158,29 +163,62 @@ def import_job_run(*, job_id: int) -> None:
         plan = _plan(job, lambda done, total: _owned_beat(job.pk, attempt))
         if plan.errors and not skip_invalid:
             raise ImportRefused(plan)
-        good = plan.good_rows
-        total = ImportResult(skipped=len(plan.bad_lines))
+        _import_all(job, attempt, plan)
+    except _TakenOver:
+        logger.warning("Import job %s: another task took it over after this one fell silent; stopping.", job.pk)
+        return
+    except Exception as exc:
+        failed = _owned(job.pk, attempt).update(
+            status=ImportJob.Status.FAILED,
+            notices=[f"The import failed, so nothing of the file was imported: {exc}"],
+            finished_at=timezone.now(),
+        )
+        if not failed:  # taken over meanwhile: the error may be the successor's rows; it decides
+            logger.warning("Import job %s failed (%s) after another task took it over; stopping.", job.pk, exc)
+            return
+        raise
+
+
+def _import_all(job: ImportJob, attempt: int, plan: ImportPlan) -> None:
+    """The good rows chunk by chunk, beating after each, in one transaction that also marks the job done."""
+    good = plan.good_rows
+    total = ImportResult(skipped=len(plan.bad_lines))
+    with _beats_beside(job.pk, attempt) as beat, transaction.atomic():
         for start in range(0, len(good), CHUNK_ROWS):
             chunk = replace(plan, rows=good[start : start + CHUNK_ROWS], errors=[])
             part = import_apply(plan=chunk)
             total.created += part.created
             total.updated += part.updated
             total.unchanged += part.unchanged
-            _owned_beat(job.pk, attempt, rows_done=start + len(chunk.rows), rows_total=len(good))
-    except _TakenOver:
-        logger.warning("Import job %s: another task took it over after this one fell silent; stopping.", job.pk)
-        return
-    except Exception as exc:
-        failed = _owned(job.pk, attempt).update(
-            status=ImportJob.Status.FAILED, notices=[f"The import failed: {exc}"], finished_at=timezone.now()
+            beat(rows_done=start + len(chunk.rows), rows_total=len(good))
+        done = _owned(job.pk, attempt).update(
+            status=ImportJob.Status.DONE, summary={**job.summary, **total.as_dict()}, finished_at=timezone.now()
         )
-        if not failed:  # taken over meanwhile: the error may be the successor's rows; it decides
-            logger.warning("Import job %s failed (%s) after another task took it over; stopping.", job.pk, exc)
-            return
-        raise
-    _owned(job.pk, attempt).update(
-        status=ImportJob.Status.DONE, summary={**job.summary, **total.as_dict()}, finished_at=timezone.now()
-    )
+        if not done:
+            raise _TakenOver
+
+
+@contextmanager
+def _beats_beside(job_id: int, attempt: int) -> Iterator[Callable[..., None]]:
+    """The heartbeat of an import whose rows are written in one transaction.
+
+    On PostgreSQL each beat goes through a connection of its own (that of a thread kept for them) and
+    commits at once, while the rows stay uncommitted: the staff page shows the progress, the sweeper
+    sees the task alive, and a successor's claim is noticed at the next beat. The import's transaction
+    must not write the job's row before its last beat, or that beat would wait for it for ever.
+    SQLite lets one connection write at a time, so no beat could commit before the import does; nor
+    can the sweeper or a successor write meanwhile. There, and inside a caller's transaction (a test,
+    a shell) whose uncommitted rows another connection cannot see, the beats go through the
+    import's own transaction.
+    """
+    if connection.vendor == "sqlite" or connection.in_atomic_block:
+        yield partial(_owned_beat, job_id, attempt)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-heartbeat") as beats:
+        try:
+            yield lambda **fields: beats.submit(_owned_beat, job_id, attempt, **fields).result()
+        finally:
+            beats.submit(connections.close_all).result()
 
 
 def import_jobs_stalled(*, now: dt.datetime | None = None) -> tuple[list[int], list[int]]:

@@ -12,7 +12,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from django.db import transaction
@@ -127,7 +127,17 @@ class ImportResult:
         }
 
 
+def nul_line(content: str) -> int | None:
+    """The line of the file's first NUL character, if it has one: no text column stores it
+    (PostgreSQL refuses it), so a file holding one is refused whole."""
+    position = content.find("\x00")
+    return None if position < 0 else content.count("\n", 0, position) + 1
+
+
 def _read_csv(content: str) -> tuple[list[str], list[list[str]]]:
+    line = nul_line(content)
+    if line is not None:
+        raise ValueError(f"The file holds a NUL character at line {line}; save it again as plain text.")
     reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""))
     try:
         header = [cell.strip() for cell in next(reader)]
@@ -240,6 +250,9 @@ def import_plan(*, kind: Kind, content: str, options: ImportOptions, progress: P
     ]
     errors.extend(_check_duplicates(rows, kind))
     errors.extend(_resolve_references(rows, kind, columns))
+    if kind == "contacts":
+        bad = {error.line for error in errors}
+        errors.extend(_contact_matches([row for row in rows if row.line not in bad], columns).errors)
     errors.sort(key=lambda error: (error.line, error.column))
     return ImportPlan(kind, columns, custom_types, rows, errors, notices, rows_total=len(rows))
 
@@ -293,11 +306,7 @@ def _resolve_references(rows: list[PlannedRow], kind: Kind, columns: dict[str, s
                     yield CellError(row.line, _column_of(columns, "owner"), message)
                 row.values["owner"] = owner
         return
-    wanted_ids = {row.values["account"] for row in rows if row.values.get("account")}
-    accounts = {
-        account.external_id: account
-        for account in Account.objects.filter(external_id__in=list(wanted_ids)).only("id", "external_id")
-    }
+    accounts = _existing_accounts(sorted({row.values["account"] for row in rows if row.values.get("account")}))
     for row in rows:
         if "account" not in row.values:
             continue
@@ -307,6 +316,73 @@ def _resolve_references(rows: list[PlannedRow], kind: Kind, columns: dict[str, s
                 row.line, _column_of(columns, "account"), f"no account with external id {row.values['account']!r}"
             )
         row.values["account"] = account
+
+
+@dataclass
+class _ContactMatches:
+    """The stored contact each row updates, by line (a row without one adds a contact), and the rows
+    that cannot be applied."""
+
+    contacts: dict[int, Contact]
+    errors: list[CellError]
+
+
+def _email_key(account_id: int, email: str) -> tuple[int, str]:
+    return account_id, email.lower()
+
+
+def _stored_contacts(rows: list[PlannedRow]) -> dict[int, Contact]:
+    """The stored contacts the rows may match (those of their accounts and those of their external ids), by pk."""
+    account_ids = sorted({row.values["account"].pk for row in rows})
+    stored: dict[int, Contact] = {}
+    for start in range(0, len(account_ids), BATCH_SIZE):
+        found = Contact.objects.filter(account_id__in=account_ids[start : start + BATCH_SIZE])
+        stored.update((contact.pk, contact) for contact in found)
+    # Only the ids not found under the rows' accounts: a row that moves a contact from another account.
+    known = {contact.external_id for contact in stored.values()}
+    elsewhere = sorted({row.values["external_id"] for row in rows if row.values.get("external_id")} - known)
+    for start in range(0, len(elsewhere), BATCH_SIZE):
+        found = Contact.objects.filter(external_id__in=elsewhere[start : start + BATCH_SIZE])
+        stored.update((contact.pk, contact) for contact in found)
+    return stored
+
+
+def _contact_matches(rows: list[PlannedRow], columns: dict[str, str]) -> _ContactMatches:
+    """Match the rows in file order, as they will be applied: by external id, else by email within the account.
+
+    One object per stored contact (by pk), so a second row matching it is an error on that row rather
+    than an update that overwrites the first. A row that moves a contact to another address frees the
+    old one for the rows after it. A row may not take the email that another stored contact of its
+    account holds: the database refuses it, even when an earlier row moves that contact away, since
+    the updates of a batch are one statement that checks the addresses row by row.
+    """
+    stored = _stored_contacts(rows)
+    by_external = {contact.external_id: pk for pk, contact in stored.items() if contact.external_id}
+    holders = {_email_key(contact.account_id, contact.email): pk for pk, contact in stored.items()}
+    by_email = dict(holders)
+    matches = _ContactMatches(contacts={}, errors=[])
+    first_line: dict[int, int] = {}
+    for row in rows:
+        key = _email_key(row.values["account"].pk, row.values["email"])
+        external_id = row.values.get("external_id")
+        pk = by_external.get(external_id) if external_id else None
+        column = _column_of(columns, "external_id" if pk is not None else "email")
+        pk = pk if pk is not None else by_email.get(key)
+        if pk is None:
+            continue
+        if pk in first_line:
+            matches.errors.append(CellError(row.line, column, f"matches the same contact as line {first_line[pk]}"))
+            continue
+        holder = holders.get(key)
+        if holder is not None and holder != pk:
+            message = f"{row.values['email']!r} is the email of another contact of this account"
+            matches.errors.append(CellError(row.line, _column_of(columns, "email"), message))
+            continue
+        first_line[pk] = row.line
+        contact = matches.contacts[row.line] = stored[pk]
+        by_email.pop(_email_key(contact.account_id, contact.email), None)
+        by_email[key] = pk
+    return matches
 
 
 @transaction.atomic
@@ -321,7 +397,15 @@ def import_apply(
     if plan.kind == "accounts":
         _upsert(Account, rows, result, key=lambda r: r.values["external_id"], progress=progress, dry_run=dry_run)
     else:
-        _upsert_contacts(rows, result, progress=progress, dry_run=dry_run)
+        # Matched again here: the API's upsert builds its plans without import_plan, and a contact
+        # may have changed since the plan was checked.
+        matches = _contact_matches(rows, plan.columns)
+        if matches.errors and not skip_invalid:
+            raise ImportRefused(replace(plan, errors=matches.errors))
+        bad = {error.line for error in matches.errors}
+        result.skipped += len(bad)
+        rows = [row for row in rows if row.line not in bad]
+        _upsert_contacts(rows, matches.contacts, result, progress=progress, dry_run=dry_run)
     if dry_run:
         transaction.set_rollback(True)
     return result
@@ -399,17 +483,14 @@ def _upsert(
             progress(min(start + BATCH_SIZE, len(rows)), len(rows))
 
 
-def _upsert_contacts(rows: list[PlannedRow], result: ImportResult, *, progress: Progress | None, dry_run: bool) -> None:
-    account_ids = {row.values["account"].pk for row in rows}
-    by_external: dict[str, Contact] = {}
-    by_email: dict[tuple[int, str], Contact] = {}
-    for contact in Contact.objects.filter(account_id__in=account_ids):
-        if contact.external_id:
-            by_external[contact.external_id] = contact
-        by_email[(contact.account_id, contact.email.lower())] = contact
-    external_ids = [row.values["external_id"] for row in rows if row.values.get("external_id")]
-    for contact in Contact.objects.filter(external_id__in=external_ids):
-        by_external[contact.external_id] = contact  # type: ignore[index]
+def _upsert_contacts(
+    rows: list[PlannedRow],
+    matched: dict[int, Contact],
+    result: ImportResult,
+    *,
+    progress: Progress | None,
+    dry_run: bool,
+) -> None:
     fields = ["account", "name", "email", "role", "locale", "time_zone", "opted_out", "opted_out_at"]
     fields += ["custom_attributes", "external_id", "updated_at"]
     now = timezone.now()
@@ -417,9 +498,7 @@ def _upsert_contacts(rows: list[PlannedRow], result: ImportResult, *, progress: 
         new: list[Contact] = []
         changed: list[Contact] = []
         for row in rows[start : start + BATCH_SIZE]:
-            external_id = row.values.get("external_id")
-            current = by_external.get(external_id) if external_id else None
-            current = current or by_email.get((row.values["account"].pk, row.values["email"].lower()))
+            current = matched.get(row.line)
             if current is None:
                 obj = Contact()
                 _apply_values(obj, row)
@@ -430,9 +509,10 @@ def _upsert_contacts(rows: list[PlannedRow], result: ImportResult, *, progress: 
             else:
                 result.unchanged += 1
         if not dry_run:
-            Contact.objects.bulk_create(new, batch_size=BATCH_SIZE)
+            # Updates first: a row may move a stored contact off the address that a later row gives a new one.
             if changed:
                 Contact.objects.bulk_update(changed, fields, batch_size=BATCH_SIZE)
+            Contact.objects.bulk_create(new, batch_size=BATCH_SIZE)
         result.created += len(new)
         result.updated += len(changed)
         if progress:

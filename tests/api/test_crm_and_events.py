@@ -123,6 +123,25 @@ def test_a_contact_cannot_take_the_email_of_another_contact_of_its_account(api, 
     assert response.json()["error"]["fields"] == {"email": ["Another contact of this account has this email."]}
 
 
+def test_two_items_of_a_batch_for_one_stored_contact_are_refused_on_the_second(api, admin_user, account, contact):
+    """The first item finds the contact by its email, the second names its id: applying both would
+    silently keep one of them, so the batch is refused with the second item's field."""
+    Contact.objects.filter(pk=contact.pk).update(external_id="C-1")
+    batch = {
+        "contacts": [
+            {"account_external_id": account.external_id, "external_id": "C-NEW", "email": contact.email},
+            {"account_external_id": account.external_id, "external_id": "C-1", "email": "renamed@acme.com"},
+        ]
+    }
+    refused = api(admin_user).post("/api/v1/contacts/bulk", batch, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"]["contacts"] == {
+        "1": {"external_id": ["matches the same contact as item 0"]}
+    }
+    contact.refresh_from_db()
+    assert (contact.external_id, contact.email) == ("C-1", "jane@acme.com")
+
+
 def test_only_admins_upsert(api, manager, account):
     refused = api(manager).post(
         "/api/v1/accounts/upsert", {"external_id": account.external_id, "name": "Mine"}, format="json"

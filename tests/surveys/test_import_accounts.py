@@ -138,6 +138,7 @@ def test_known_fields_are_recognised_typed_and_updated_by_external_id(tmp_path, 
         ("id,owner\nA1,nobody@nowhere.example\n", "'nobody@nowhere.example' is not a staff user"),
         ("id,renewal_date\nA1,03/01/2027\n", "is not a date written as YYYY-MM-DD"),
         ("id,annual_revenue\nA1,-5\n", "zero or more"),
+        ("id,name\nA1,Alpha\nA2,Be\x00ta\n", "The file holds a NUL character at line 3"),
     ],
 )
 def test_bad_files_are_refused_with_a_clear_message(tmp_path, content, message):
@@ -145,6 +146,15 @@ def test_bad_files_are_refused_with_a_clear_message(tmp_path, content, message):
         call_command("import_accounts", write(tmp_path, content), stdout=io.StringIO(), stderr=(err := io.StringIO()))
     assert message in str(excinfo.value) + err.getvalue()
     assert Account.objects.count() == 0
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "9" * 5000])
+def test_a_custom_number_without_a_finite_value_makes_its_column_text(tmp_path, number):
+    """JSON holds no infinity, and Python converts no integer of over 4,300 digits: such a column is
+    text, each cell kept as written."""
+    out = run(write(tmp_path, f"id,score\nA1,{number}\nA2,2.5\n"))
+    assert "custom attributes: score (text)" in out
+    assert [Account.objects.get(external_id=key).custom_attributes["score"] for key in ("A1", "A2")] == [number, "2.5"]
 
 
 def test_a_mapping_to_an_unknown_field_is_refused(tmp_path):

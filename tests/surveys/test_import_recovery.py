@@ -4,10 +4,13 @@ task never imports alongside a running one, and a file that stops its worker eve
 a notice."""
 
 import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -17,8 +20,18 @@ from surveys.models import Account, ImportJob
 from surveys.services import import_jobs
 from surveys.services.import_jobs import MAX_ATTEMPTS, import_job_check, import_job_run, import_jobs_stalled
 from surveys.tasks import invitations_sweep_task
+from tests.surveys.races import RACE
 
 pytestmark = pytest.mark.django_db
+T = TypeVar("T")
+
+
+def race(test):
+    """Committed data that other sessions see, on PostgreSQL (SQLite lets one connection write at a time)."""
+    for mark in RACE:
+        test = mark(test)
+    return test
+
 
 CSV = "id,name\nA1,Alpha\nA2,Beta\n"
 
@@ -126,20 +139,47 @@ def test_a_retry_of_the_check_after_a_passing_error_is_not_a_new_attempt(admin_u
     assert job.status == ImportJob.Status.READY and job.attempts == 1
 
 
-def successor_claims_after_first_chunk(monkeypatch, *, then_fail: bool = False) -> None:
-    """While the task at work writes its first chunk, it falls silent and a successor claims the job
-    (what import_job_run's claim does); with ``then_fail`` that chunk then fails, as it would when
-    the successor's rows collide with it."""
-    real_apply = import_jobs.import_apply
+def in_another_session(work: Callable[[], T]) -> T:
+    """Run ``work`` on a connection of its own (a thread's), as another worker or web process would:
+    it sees what is committed, and what it writes commits at once."""
+    done: list[T] = []
+    errors: list[BaseException] = []
 
-    def apply_and_be_overtaken(*, plan, **kwargs):
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    assert not errors, errors
+    return done[0]
+
+
+def claim_as_successor(job: ImportJob) -> None:
+    """What import_job_run's claim does once the task at work has fallen silent, from another worker."""
+    in_another_session(
+        lambda: ImportJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
+    )
+
+
+def after_each_chunk(monkeypatch, then: Callable[[int], None]) -> None:
+    """Call ``then(chunks_written)`` after each chunk the import writes, before its heartbeat."""
+    real_apply = import_jobs.import_apply
+    written = 0
+
+    def apply_then(*, plan, **kwargs):
+        nonlocal written
         result = real_apply(plan=plan, **kwargs)
-        ImportJob.objects.update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
-        if then_fail:
-            raise IntegrityError("duplicate key value violates unique constraint")
+        written += 1
+        then(written)
         return result
 
-    monkeypatch.setattr(import_jobs, "import_apply", apply_and_be_overtaken)
+    monkeypatch.setattr(import_jobs, "import_apply", apply_then)
 
 
 def importing_job(admin_user, rows: int) -> ImportJob:
@@ -149,19 +189,50 @@ def importing_job(admin_user, rows: int) -> ImportJob:
     )
 
 
-def test_a_task_overtaken_by_its_successor_stops_and_leaves_the_job_to_it(admin_user, monkeypatch):
+@race
+def test_a_running_import_shows_its_progress_while_none_of_its_rows_is_committed(admin_user, monkeypatch):
+    """The rows are written in one transaction (a failure commits nothing), yet the heartbeat and the
+    progress commit as they go: the staff page shows them, and the sweeper sees the task alive."""
     job = importing_job(admin_user, import_jobs.CHUNK_ROWS * 2)
-    successor_claims_after_first_chunk(monkeypatch)
+    client = login(admin_user)
+    seen = []
+
+    def look(chunks: int) -> None:
+        if chunks == 2:  # the first chunk's heartbeat has gone out
+            status_url = reverse("surveys:import_status", args=[job.pk])
+            seen.append(in_another_session(lambda: (client.get(status_url).json(), Account.objects.count())))
+
+    after_each_chunk(monkeypatch, look)
+    import_job_run(job_id=job.pk)
+    assert seen == [({"status": "importing", "label": "Importing", "percent": 50, "rows_done": 500}, 0)]
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and Account.objects.count() == import_jobs.CHUNK_ROWS * 2
+
+
+@race
+def test_a_task_overtaken_by_its_successor_stops_and_leaves_the_job_to_it(admin_user, monkeypatch):
+    """Its next heartbeat finds the job claimed by another task: it stops, and none of its rows stays
+    (on SQLite no successor can claim the job while the import's transaction holds the database)."""
+    job = importing_job(admin_user, import_jobs.CHUNK_ROWS * 2)
+    after_each_chunk(monkeypatch, lambda chunks: claim_as_successor(job) if chunks == 1 else None)
     import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.IMPORTING, "not marked done by the task that lost it"
     assert job.rows_done == 0 and job.attempts == 2
-    assert Account.objects.count() == import_jobs.CHUNK_ROWS, "it stopped after the chunk it was writing"
+    assert Account.objects.count() == 0, "the chunk it wrote is rolled back: the successor imports the whole file"
 
 
+@race
 def test_a_failure_after_being_overtaken_does_not_fail_the_successors_job(admin_user, monkeypatch):
+    """The failure may come from the successor's rows colliding with this task's: the successor decides."""
     job = importing_job(admin_user, 3)
-    successor_claims_after_first_chunk(monkeypatch, then_fail=True)
+
+    def overtaken_then_failed(chunks: int) -> None:
+        claim_as_successor(job)
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    after_each_chunk(monkeypatch, overtaken_then_failed)
     import_job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.IMPORTING and job.notices == []
+    assert job.status == ImportJob.Status.IMPORTING and job.notices == [] and job.attempts == 2
+    assert not Account.objects.exists()
