@@ -252,7 +252,15 @@ def import_plan(*, kind: Kind, content: str, options: ImportOptions, progress: P
     errors.extend(_resolve_references(rows, kind, columns))
     if kind == "contacts":
         bad = {error.line for error in errors}
-        errors.extend(_contact_matches([row for row in rows if row.line not in bad], columns).errors)
+        matches = _contact_matches([row for row in rows if row.line not in bad], columns)
+        errors.extend(matches.errors)
+        kept = sum(
+            1
+            for row in rows
+            if row.values.get("opted_out") is False and (c := matches.contacts.get(row.line)) and c.opted_out
+        )
+        if kept:
+            notices.append(f"{kept} contact(s) stay opted out: an import never takes an opt-out back.")
     errors.sort(key=lambda error: (error.line, error.column))
     return ImportPlan(kind, columns, custom_types, rows, errors, notices, rows_total=len(rows))
 
@@ -423,6 +431,10 @@ def _apply_values(obj: Account | Contact, row: PlannedRow) -> bool:
     """Set the row's values on the object; True when anything changed."""
     changed = False
     for name, value in row.values.items():
+        if name == "opted_out" and not value and getattr(obj, "opted_out", False):
+            # An opt-out stands: it may be the customer's own, which only they (or an admin, by
+            # hand in the Django admin) may take back, never a CRM's "no".
+            continue
         attribute = "account_id" if name == "account" else "owner_id" if name == "owner" else name
         new = value.pk if name in {"account", "owner"} and value is not None else value
         if getattr(obj, attribute) != new:

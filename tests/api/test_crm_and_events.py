@@ -142,6 +142,16 @@ def test_two_items_of_a_batch_for_one_stored_contact_are_refused_on_the_second(a
     assert (contact.external_id, contact.email) == ("C-1", "jane@acme.com")
 
 
+def test_an_upsert_never_takes_an_opt_out_back(api, admin_user, account, contact):
+    from surveys.services.invitations import contact_opt_out
+
+    contact_opt_out(contact_id=contact.pk)
+    body = {"account_external_id": account.external_id, "email": contact.email, "opted_out": False, "role": "CFO"}
+    answer = api(admin_user).post("/api/v1/contacts/upsert", body, format="json")
+    assert answer.status_code == 200
+    assert (answer.json()["role"], answer.json()["opted_out"]) == ("CFO", True)
+
+
 def test_only_admins_upsert(api, manager, account):
     refused = api(manager).post(
         "/api/v1/accounts/upsert", {"external_id": account.external_id, "name": "Mine"}, format="json"

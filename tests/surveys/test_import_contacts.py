@@ -31,6 +31,21 @@ def test_contacts_are_upserted_by_external_id_under_their_account(tmp_path):
     assert Contact.objects.count() == 1
 
 
+def test_an_import_never_takes_an_opt_out_back(tmp_path):
+    """The customer unsubscribed from a survey email; the CRM's "no" must not subscribe them again."""
+    from surveys.services.invitations import contact_opt_out
+
+    contact = ContactFactory(account=AccountFactory(external_id="A1"), external_id="C1", email="jane@acme.com")
+    contact_opt_out(contact_id=contact.pk)
+    opted_out_at = Contact.objects.get(pk=contact.pk).opted_out_at
+    content = "id,account,email,name,opted_out\nC1,A1,jane@acme.com,Jane D,no\n"
+    out = io.StringIO()
+    call_command("import_contacts", write(tmp_path, content), stdout=out, stderr=io.StringIO())
+    contact.refresh_from_db()
+    assert (contact.name, contact.opted_out, contact.opted_out_at) == ("Jane D", True, opted_out_at)
+    assert "1 contact(s) stay opted out: an import never takes an opt-out back." in out.getvalue()
+
+
 def test_a_contact_without_external_id_is_matched_by_account_and_email(tmp_path):
     existing = ContactFactory(account=AccountFactory(external_id="A1"), email="bob@acme.com", external_id=None)
     call_command(
