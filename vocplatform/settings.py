@@ -223,7 +223,17 @@ HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30, minimum=1)
 API_RATE_PER_KEY = env_str("API_RATE_PER_KEY", "600/min")
 API_RATE_PER_USER = env_str("API_RATE_PER_USER", "300/min")
 SURVEY_RATE_PER_IP = env_str("SURVEY_RATE_PER_IP", "60/min")
-for _rate in ("API_RATE_PER_KEY", "API_RATE_PER_USER", "SURVEY_RATE_PER_IP"):
+# Staff sign-in and password-reset attempts (POSTs): per address, and per username tried (so that
+# guesses spread over many addresses are slowed too; the real person waits out the window at worst).
+LOGIN_RATE_PER_IP = env_str("LOGIN_RATE_PER_IP", "20/min")
+LOGIN_RATE_PER_USERNAME = env_str("LOGIN_RATE_PER_USERNAME", "10/min")
+for _rate in (
+    "API_RATE_PER_KEY",
+    "API_RATE_PER_USER",
+    "SURVEY_RATE_PER_IP",
+    "LOGIN_RATE_PER_IP",
+    "LOGIN_RATE_PER_USERNAME",
+):
     if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|day)", globals()[_rate]):
         raise ImproperlyConfigured(f"{_rate}={globals()[_rate]!r} is not a rate such as 600/min (s, min, hour, day).")
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: use REMOTE_ADDR).

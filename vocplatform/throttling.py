@@ -8,6 +8,7 @@ Windows that are over are deleted by the integrations sweep.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -104,6 +105,12 @@ class ApiThrottle(BaseThrottle):
 View = Callable[..., HttpResponseBase]
 
 
+def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
+    response = render(request, "vocplatform/too_many_requests.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def throttle_per_ip(view: View) -> View:
     """For the public survey pages: SURVEY_RATE_PER_IP requests per IP, then 429 with Retry-After."""
 
@@ -111,9 +118,29 @@ def throttle_per_ip(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         wait = throttle_hit(scope="survey", ident=client_ip(request), rate=settings.SURVEY_RATE_PER_IP)
         if wait is not None:
-            response: HttpResponse = render(request, "vocplatform/too_many_requests.html", {"wait": wait}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+            return _too_many(request, wait)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def throttle_sign_in(view: View) -> View:
+    """For the staff sign-in and password-reset forms: every POST counts against LOGIN_RATE_PER_IP for
+    its address and LOGIN_RATE_PER_USERNAME for the username (or email) it names, then 429 with
+    Retry-After. Nothing locks an account for good: the limits are windows that pass."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method == "POST":
+            waits = [throttle_hit(scope="sign-in", ident=client_ip(request), rate=settings.LOGIN_RATE_PER_IP)]
+            name = (request.POST.get("username") or request.POST.get("email") or "").strip().casefold()
+            if name:
+                # Hashed: any text may be typed there, and the key must stay short and printable.
+                ident = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+                waits.append(throttle_hit(scope="sign-in-name", ident=ident, rate=settings.LOGIN_RATE_PER_USERNAME))
+            wait = max((w for w in waits if w is not None), default=None)
+            if wait is not None:
+                return _too_many(request, wait)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from vocplatform import views
 from vocplatform.staff import apikeys as apikey_pages
 from vocplatform.staff import webhooks as webhook_pages
+from vocplatform.throttling import throttle_sign_in
 
 admin.site.site_header = "vocplatform administration"
 admin.site.site_title = "vocplatform admin"
@@ -25,6 +27,9 @@ integrations = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("status/", views.status, name="status"),
+    # Django's own sign-in and password-reset views, throttled; the rest of django.contrib.auth.urls as is.
+    path("auth/login/", throttle_sign_in(auth_views.LoginView.as_view()), name="login"),
+    path("auth/password_reset/", throttle_sign_in(auth_views.PasswordResetView.as_view()), name="password_reset"),
     path("auth/", include("django.contrib.auth.urls")),
     path("crm/loops/", include("loops.urls")),
     path("crm/integrations/", include((integrations, "integrations"))),
