@@ -30,12 +30,14 @@ def webhook_deliver_task(delivery_id: str, now: str | None = None) -> str:
 def integrations_sweep_task(now: str | None = None) -> dict[str, int]:
     """Beat, every minute: send webhook deliveries that are due (retries, and any whose task the
     broker lost), and delete rate-limit windows that are over. `now` (ISO 8601) is for tests."""
+    from vocplatform.queueing import backoff, enqueue
     from vocplatform.throttling import throttle_prune
     from vocplatform.webhooks.delivery import deliveries_due
 
     when = _when(now)
-    due = deliveries_due(now=when)
+    # While the broker is failing, mark nothing as queued: the next sweep finds it all again.
+    due = [] if backoff.active() else deliveries_due(now=when)
     for delivery_id in due:
-        webhook_deliver_task.delay(delivery_id, now)
+        enqueue(webhook_deliver_task, delivery_id, now, swept=True)
     pruned = throttle_prune(now=when.timestamp() if when else None)
     return {"deliveries": len(due), "throttle_windows_pruned": pruned}

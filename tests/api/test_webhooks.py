@@ -13,6 +13,7 @@ import json
 import socket
 import threading
 import time
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -162,6 +163,31 @@ def test_a_worker_killed_mid_send_is_swept_back_after_its_lease(
     sweep(stuck + dt.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS + 1))
     delivery.refresh_from_db()
     assert delivery.status == "succeeded"
+
+
+def test_the_sweep_queues_a_waiting_delivery_again_only_when_its_task_looks_lost(admin_user, loop, settings):
+    """Its first task was queued when it was made; a backlog that outlasts SWEEP_GRACE_SECONDS gets a
+    duplicate task after 2, 4, 8… minutes (each a no-op once one claims it), not one per sweep."""
+    settings.SWEEP_GRACE_SECONDS = 120
+    WebhookSubscription.objects.create(url="https://hooks.example.com/x", secret="s", event_types=["loop.opened"])
+    emit_loop_opened(loop_id=loop.pk)  # its task is queued on commit, which never comes here: a backlog
+    made = WebhookDelivery.objects.get().created_at
+    with mock.patch("vocplatform.tasks.webhook_deliver_task.delay") as published:  # the tasks wait in the queue
+        queued = [minute for minute in range(1, 11) if sweep(made + dt.timedelta(minutes=minute))["deliveries"]]
+    assert queued == [2, 4, 8] and published.call_count == 3
+
+
+def test_a_retry_is_queued_as_soon_as_it_is_due(admin_user, loop, settings):
+    settings.SWEEP_GRACE_SECONDS = 120
+    WebhookSubscription.objects.create(url="https://hooks.example.com/x", secret="s", event_types=["loop.opened"])
+    emit_loop_opened(loop_id=loop.pk)
+    made = WebhookDelivery.objects.get().created_at
+    # A first try failed and set the retry a minute later: no task is queued for that try yet.
+    WebhookDelivery.objects.update(attempts=1, next_attempt_at=made + dt.timedelta(seconds=61))
+    with mock.patch("vocplatform.tasks.webhook_deliver_task.delay"):
+        assert sweep(made + dt.timedelta(seconds=30))["deliveries"] == 0
+        assert sweep(made + dt.timedelta(seconds=62))["deliveries"] == 1
+        assert sweep(made + dt.timedelta(seconds=122))["deliveries"] == 0, "its task was queued a minute ago"
 
 
 def test_emitting_the_same_fact_twice_sends_it_once(receiver, loopback_allowed, admin_user, loop, after_commit):

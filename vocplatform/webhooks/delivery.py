@@ -117,15 +117,35 @@ def _give_up(delivery: WebhookDelivery, outcome: Outcome, now: dt.datetime) -> s
 
 
 def deliveries_due(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> list[str]:
-    """The sweep: hand back claims of workers that died, then list what is due (the database,
-    not the broker, knows what is left to send)."""
+    """The sweep: hand back claims of workers that died, then list what is due and not already
+    queued, marked as queued now (the database, not the broker, knows what is left to send).
+
+    A delivery is due for a task when its next try has come and no task was queued for that try
+    (a retry after a failure, a claim handed back), or when the task queued for it looks lost: it
+    has waited SWEEP_GRACE_SECONDS and at least as long as the delivery had waited before it was
+    queued. So a backlog that outlasts the grace period gets a duplicate task after 2, 4, 8…
+    minutes (each a no-op once one of them has claimed the delivery), not one per sweep."""
     now = now or timezone.now()
     lease = dt.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    grace = dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
     WebhookDelivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease).update(
         status=Status.PENDING, claimed_at=None, next_attempt_at=now
     )
-    due = WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
-    return [str(pk) for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]]
+    waiting = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=F("next_attempt_at")) | Q(enqueued_at__lte=now - grace)
+    candidates = (
+        WebhookDelivery.objects.filter(waiting, status=Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", "next_attempt_at", "enqueued_at")[:limit]
+    )
+    due = [pk for pk, attempt_at, enqueued_at in candidates if _task_wanted(attempt_at, enqueued_at, now)]
+    WebhookDelivery.objects.filter(pk__in=due).update(enqueued_at=now)
+    return [str(pk) for pk in due]
+
+
+def _task_wanted(attempt_at: dt.datetime | None, enqueued_at: dt.datetime | None, now: dt.datetime) -> bool:
+    if attempt_at is None or enqueued_at is None or enqueued_at < attempt_at:
+        return True  # no task queued for this try
+    return now - enqueued_at >= enqueued_at - attempt_at  # the last one looks lost (see deliveries_due)
 
 
 @transaction.atomic
@@ -135,7 +155,9 @@ def delivery_resend(*, delivery_id: str, now: dt.datetime | None = None) -> bool
     updated = (
         WebhookDelivery.objects.filter(pk=delivery_id)
         .exclude(status=Status.SENDING)
-        .update(status=Status.PENDING, next_attempt_at=now, retry_until=now + RETRY_WINDOW, claimed_at=None)
+        .update(
+            status=Status.PENDING, next_attempt_at=now, enqueued_at=now, retry_until=now + RETRY_WINDOW, claimed_at=None
+        )
     )
     if updated:
         enqueue_deliveries([delivery_id])

@@ -58,6 +58,7 @@ def deliveries_create(
             subscription=subscription,
             replay=replay,
             next_attempt_at=now,
+            enqueued_at=now,
             retry_until=now + RETRY_WINDOW,
             created_at=now,
         )
