@@ -126,7 +126,11 @@ def loop_open(
         # Another worker opened it between our check and our insert.
         return Loop.objects.get(response=response)
     transaction.on_commit(lambda: emit_loop_opened(loop_id=loop.pk), robust=True)
-    recipients: list[User | None] = list(rule.extra_recipients.all())
+    # The rule's extra recipients follow the loops it opens: they watch them, so they may open the
+    # loop they are told about (and hear when it closes).
+    extras = [user for user in rule.extra_recipients.all() if user.is_active]
+    loop.watchers.add(*extras)
+    recipients: list[User | None] = list(extras)
     if rule.notify_owner:
         recipients.append(owner)
         if owner is None and loop.queue_team is not None:

@@ -76,7 +76,8 @@ def _notify_escalations(stage: str, level: int, now: dt.datetime) -> int:
     what = STAGES[stage]
     prefix = f"Reminder: {what} SLA due soon for " if level == 0 else f"Escalation L{level}: {what} SLA breached for "
     rows = (
-        Escalation.objects.filter(stage=stage, level=level, notification__isnull=True)
+        # Someone no longer active staff is told nothing (the escalation itself is still recorded).
+        Escalation.objects.filter(stage=stage, level=level, notification__isnull=True, recipient__is_active=True)
         .annotate(
             c_recipient=F("recipient_id"),
             c_loop=F("loop_id"),
@@ -96,7 +97,9 @@ def _notify_escalations(stage: str, level: int, now: dt.datetime) -> int:
 def _notify_overdue_steps(now: dt.datetime) -> int:
     """Steps whose due date has passed in their owner's time zone, the one the owner picks and
     sees dates in: one INSERT per time zone among the owners, never one per step."""
-    pending = PlanStep.objects.filter(loop__status__in=Loop.OPEN_STATUSES).exclude(status=PlanStep.Status.DONE)
+    pending = PlanStep.objects.filter(loop__status__in=Loop.OPEN_STATUSES, owner__is_active=True).exclude(
+        status=PlanStep.Status.DONE
+    )
     latest_today = (now + dt.timedelta(hours=14)).date()  # no time zone is ahead of UTC+14
     zones = pending.filter(due_on__lt=latest_today).order_by().values_list("owner__time_zone", flat=True).distinct()
     return sum(_notify_overdue_steps_in(pending, zone, now) for zone in sorted(zones))

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from loops.models import Loop, Notification, NotificationSettings
+from loops.selectors.cases import loops_visible
 from vocplatform.models import User
 
 # A claimed email whose worker died is retried after this long.
@@ -38,10 +39,12 @@ def notify(
     loop: Loop | None = None,
     now: dt.datetime | None = None,
 ) -> list[Notification]:
-    """Tell each recipient once. Returns the notifications created now (none for a repeat)."""
+    """Tell each active recipient who may open the loop (when there is one) once. Returns the
+    notifications created now (none for a repeat)."""
     created = []
     now = now or timezone.now()
-    for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
+    people = {u.pk: u for u in recipients if u is not None and u.is_active}.values()
+    for user in [u for u in people if loop is None or loops_visible(u).filter(pk=loop.pk).exists()]:
         try:
             with transaction.atomic():
                 note = Notification.objects.create(
@@ -60,11 +63,13 @@ def _immediate_recipients() -> Q:
 
 
 def notifications_email_pending(*, now: dt.datetime | None = None, limit: int = 200) -> int:
-    """Email unsent notifications of people who want them at once. Safe in parallel: each row is claimed."""
+    """Email unsent notifications of people who want them at once. Safe in parallel: each row is claimed.
+    Someone no longer active staff is emailed nothing, not even what was written before they left."""
     now = now or timezone.now()
     pending = Notification.objects.filter(
         _immediate_recipients(),
         Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_LEASE),
+        recipient__is_active=True,
         emailed_at__isnull=True,
         created_at__gte=now - dt.timedelta(days=2),
     ).values_list("pk", flat=True)[:limit]

@@ -1,10 +1,15 @@
 """Notifications reach people the way they chose: emailed within a sweep, in one daily digest,
 or only in the app; the same fact never notifies twice and no email goes out twice."""
 
+import datetime as dt
+
 import pytest
 from django.core import mail
+from django.urls import reverse
 
-from loops.models import Notification, NotificationSettings
+from conftest import login
+from loops.models import AlertRule, Escalation, Loop, Notification, NotificationSettings
+from loops.services.escalation import escalations_run
 from loops.services.notifications import notifications_digest_send, notifications_email_pending, notify
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +48,28 @@ def test_digest_readers_get_one_email_a_day_and_in_app_readers_none(manager, sup
     assert "3 things need your attention" in mail.outbox[0].subject
     assert all(f"Fact {n}" in mail.outbox[0].body for n in range(3))
     assert notifications_digest_send() == 0
+
+
+def test_an_alert_rules_extra_recipient_watches_the_loops_it_opens(answer, contact, outsider):
+    """Told of a new loop, they can open it (and hear when it closes)."""
+    AlertRule.objects.get(name="Detractor score").extra_recipients.add(outsider)
+    loop = Loop.objects.get(response=answer(contact, 2, "Support never called back"))
+    assert Notification.objects.filter(recipient=outsider, loop=loop, kind="loop_opened").exists()
+    assert login(outsider).get(reverse("loops:loop_detail", args=[loop.pk])).status_code == 200
+
+
+def test_nobody_is_notified_of_a_loop_they_cannot_open(loop, outsider):
+    assert notify(recipients=[outsider], key="test", kind="assigned", text="Look", loop=loop) == []
+
+
+def test_someone_no_longer_active_is_told_and_emailed_nothing(loop, manager, settings):
+    """Not even what was written before they left; the escalation is still recorded."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert Notification.objects.filter(recipient=manager, emailed_at__isnull=True).exists()
+    manager.is_active = False
+    manager.save(update_fields=["is_active"])
+    escalations_run(now=loop.first_contact_warn_at + dt.timedelta(minutes=1))
+    assert Escalation.objects.filter(loop=loop, level=0, recipient=manager).exists()
+    assert not Notification.objects.filter(recipient=manager, kind="reminder").exists()
+    notifications_email_pending()
+    assert mail.outbox == []
