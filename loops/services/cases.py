@@ -186,7 +186,11 @@ def loop_update(
 
 
 def _set_root_causes(loop: Loop, actor: User, causes: Sequence[RootCause], *, at: dt.datetime | None = None) -> None:
-    before = sorted(c.name for c in loop.root_causes.all())
+    """Set the loop's causes. One an admin has retired since it was chosen stays: no form offers
+    it any more, so leaving it out says nothing about it (it counts in root-cause reports)."""
+    current = list(loop.root_causes.all())
+    causes = [*causes, *(c for c in current if not c.active and c not in causes)]
+    before = sorted(c.name for c in current)
     after = sorted(c.name for c in causes)
     if before != after:
         loop.root_causes.set(causes)

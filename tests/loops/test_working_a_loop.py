@@ -206,3 +206,12 @@ def test_a_plan_step_of_a_closed_loop_cannot_change(loop, manager):
     cases.loop_close(loop_id=loop.pk, actor=manager, resolution_summary="Refunded", root_causes=causes())
     with pytest.raises(ValidationError, match="reopen it to change its plan"):
         cases.step_update(step_id=step.pk, actor=manager, status="done")
+
+
+def test_a_root_cause_retired_since_it_was_chosen_stays_on_the_loop(loop, manager):
+    """No form offers it any more, so leaving it out of an update says nothing about it."""
+    defect = RootCause.objects.get(name="Product defect")
+    cases.loop_update(loop_id=loop.pk, actor=manager, root_causes=[defect])
+    RootCause.objects.filter(pk=defect.pk).update(active=False)
+    cases.loop_update(loop_id=loop.pk, actor=manager, priority="low", root_causes=causes())
+    assert sorted(loop.root_causes.values_list("name", flat=True)) == ["Product defect", "Slow or unhelpful support"]
