@@ -11,12 +11,6 @@ from tests.factories import InvitationFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "not-used-here"))
-    return client
-
-
 def test_an_invitation_is_shown_read_only_to_a_superuser(superuser_client):
     invitation = InvitationFactory(status=Invitation.Status.ANSWERED)
     url = reverse("admin:surveys_invitation_change", args=[invitation.pk])

@@ -226,24 +226,24 @@ def test_a_send_claimed_by_a_dead_worker_is_handed_out_again_after_the_lease(sur
     assert len(mail.outbox) == 1
 
 
-def test_a_failed_send_goes_back_to_pending_with_the_error(survey, contact, settings):
+def failed_once(survey, contact, settings):
+    """The invitation's email, after a send the mail server refused."""
     settings.EMAIL_BACKEND = "tests.surveys.failing_mail.FailingBackend"
-    invitation = invite(survey, contact)
-    dispatch(invitation)
+    dispatch(invite(survey, contact))
     message = OutboxMessage.objects.get()
     with pytest.raises(ConnectionRefusedError):
         outbox_send(message_id=message.pk)
     message.refresh_from_db()
+    return message
+
+
+def test_a_failed_send_goes_back_to_pending_with_the_error(survey, contact, settings):
+    message = failed_once(survey, contact, settings)
     assert message.status == "pending" and "ConnectionRefusedError" in message.last_error
 
 
 def test_a_bounce_stops_a_retry_waiting_in_the_outbox(survey, contact, settings):
-    settings.EMAIL_BACKEND = "tests.surveys.failing_mail.FailingBackend"
-    invitation = invite(survey, contact)
-    dispatch(invitation)
-    message = OutboxMessage.objects.get()
-    with pytest.raises(ConnectionRefusedError):
-        outbox_send(message_id=message.pk)
+    message = failed_once(survey, contact, settings)
     assert email_mark_undeliverable(email="jane@acme.com") == 1
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert outbox_send(message_id=message.pk) is False

@@ -10,12 +10,6 @@ from surveys.models import Question, Survey, Theme
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "not-used-here"))
-    return client
-
-
 def theme_form(keywords):
     return {"name": "Late", "description": "", "keywords": keywords, "active": "on"}
 
