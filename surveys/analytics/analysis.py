@@ -27,12 +27,12 @@ from surveys.analytics.themes import DEFAULT_THEMES, KeywordMatcher, Theme, Them
 @dataclass(frozen=True)
 class TextModels:
     """Everything the analysis reads: the CX lexicon (``None``: the default), an optional trained
-    negative model and theme classifier, the taxonomy's active themes and the names of the themes
-    an admin retired.
+    negative model and theme classifier, the taxonomy's active themes and the names the classifier
+    must no longer give (``retired_themes``).
 
-    The taxonomy has the last word over a trained classifier: a retired theme is no longer given,
-    and an active theme the classifier never learned (accepted from topic discovery since, say)
-    is found by its keywords.
+    The taxonomy has the last word over a trained classifier: a theme retired, renamed or deleted
+    there is no longer given, and an active theme the classifier never learned (accepted from
+    topic discovery since, say) is found by its keywords.
     """
 
     cx_lexicon: Mapping[str, float] | None = None

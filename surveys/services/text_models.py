@@ -32,16 +32,19 @@ def theme_specs(themes: Sequence[Theme]) -> tuple[ThemeSpec, ...]:
 
 
 def loaded(*, lexicon: dict[str, float], taxonomy: Sequence[Theme]) -> TextModels:
-    """The active models with today's lexicon and taxonomy (its active themes, and the names of the
-    retired ones): two small queries; blobs come from the cache."""
+    """The active models with today's lexicon and taxonomy: two small queries; blobs come from the
+    cache. Of the classifier's themes only the taxonomy's active ones are given: one an admin
+    retired, renamed or deleted since the training is not (training adds the learned ones)."""
     negative = active_model(TextModel.Kind.NEGATIVE)
     classifier = active_model(TextModel.Kind.THEMES)
     negative_model = _load(negative.version) if negative else None
     theme_classifier = _load(classifier.version) if classifier else None
+    active = [theme for theme in taxonomy if theme.active]
+    learned = theme_classifier.themes if isinstance(theme_classifier, ThemeClassifier) else ()
     return TextModels(
         cx_lexicon=lexicon or None,
         negative_model=negative_model if isinstance(negative_model, NegativeModel) else None,
         theme_classifier=theme_classifier if isinstance(theme_classifier, ThemeClassifier) else None,
-        taxonomy=theme_specs([theme for theme in taxonomy if theme.active]),
-        retired_themes=frozenset(theme.name for theme in taxonomy if not theme.active),
+        taxonomy=theme_specs(active),
+        retired_themes=frozenset(learned) - {theme.name for theme in active},
     )

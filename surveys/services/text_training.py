@@ -17,7 +17,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from surveys.analytics.negative_model import NegativeModel, train_negative_model
 from surveys.analytics.themes import ThemeClassifier, train_theme_classifier
-from surveys.models import TextModel
+from surveys.models import TextModel, Theme
+from surveys.models.responses import theme_marker
 from surveys.selectors.analysis import cx_lexicon, training_examples
 from surveys.services.labels import labels_weak_refresh
 from surveys.services.text_models import model_dumps
@@ -140,4 +141,21 @@ def text_models_train(*, folds: int = 5, progress: Progress | None = None) -> Tr
     classifier = train_theme_classifier(theme_texts, [{name} for name in theme_names], version=report.themes_version)
     _store(TextModel.Kind.THEMES, report.themes_version, classifier, len(themed), report.theme_figures)
     report.theme_examples = len(themed)
+    added = _join_taxonomy(classifier.themes)
+    if added:
+        report.notes.append(f"Themes learned from the labels, added to the taxonomy: {', '.join(added)}.")
     return report
+
+
+def _join_taxonomy(names: Sequence[str]) -> list[str]:
+    """Add the learned themes the taxonomy lacks (active, without keywords): the analysis gives only
+    the taxonomy's active themes, so an admin can retire, rename or delete a learned one there. A
+    theme responses could not tell from one already there (see ``theme_marker``) is that one."""
+    taken = {theme_marker(name).casefold() for name in Theme.objects.values_list("name", flat=True)}
+    added = []
+    for name in names:
+        if theme_marker(name).casefold() not in taken:
+            Theme.objects.create(name=name, description="Learned from labelled comments.")
+            taken.add(theme_marker(name).casefold())
+            added.append(name)
+    return added

@@ -171,3 +171,31 @@ def test_an_active_theme_the_classifier_never_learned_is_found_by_its_keywords(
 def test_reanalysis_refuses_a_since_that_is_not_a_date():
     with pytest.raises(CommandError, match="give a date as YYYY-MM-DD"):
         call_command("reanalyze_responses", since="last week", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.mark.parametrize("change", ["delete", "rename"])
+def test_a_theme_deleted_or_renamed_in_the_taxonomy_is_no_longer_given_under_its_old_name(
+    theme_classifier, survey, contact, change, django_capture_on_commit_callbacks
+):
+    Theme.objects.update_or_create(name="Billing", defaults={"active": True, "keywords": []})
+    billing = Theme.objects.filter(name="Billing")
+    billing.delete() if change == "delete" else billing.update(name="Invoices")
+    analysis = answer(survey, contact, 5, "the invoice charge was wrong", django_capture_on_commit_callbacks)
+    assert "|Billing|" not in analysis.response.theme_names
+
+
+def test_training_adds_the_themes_it_learned_to_the_taxonomy(contact):
+    """So that an admin can retire, rename or delete a learned theme like any other."""
+    from surveys.models import LabelledComment
+    from surveys.services.text_training import text_models_train
+
+    rows = [(f"the invoice charge was wrong again {i}", True, "Invoices") for i in range(20)]
+    rows += [(f"support on the phone was rude {i}", True, "support") for i in range(20)]
+    rows += [(f"lovely team, quick answers {i}", False, "") for i in range(20)]
+    for text, negative, theme in rows:
+        LabelledComment.objects.create(text=text, negative=negative, theme=theme, source="import")
+    assert Theme.objects.filter(name="Support").exists()  # seeded: "support" is that one
+    report = text_models_train(folds=0)
+    assert report.notes == ["Themes learned from the labels, added to the taxonomy: Invoices."]
+    assert Theme.objects.get(name="Invoices").active
+    assert not Theme.objects.filter(name="support").exists()
