@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
@@ -133,7 +134,10 @@ def throttle_sign_in(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "POST":
             waits = [throttle_hit(scope="sign-in", ident=client_ip(request), rate=settings.LOGIN_RATE_PER_IP)]
-            name = (request.POST.get("username") or request.POST.get("email") or "").strip().casefold()
+            # As Django's sign-in form reads it (NFKC: "ｍａｘ" signs in as "max"), so that no
+            # other spelling of one name gets a counter of its own.
+            typed = request.POST.get("username") or request.POST.get("email") or ""
+            name = unicodedata.normalize("NFKC", typed).strip().casefold()
             if name:
                 # Hashed: any text may be typed there, and the key must stay short and printable.
                 ident = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -31,6 +31,7 @@ urlpatterns = [
     path("auth/login/", throttle_sign_in(auth_views.LoginView.as_view()), name="login"),
     path("auth/password_reset/", throttle_sign_in(auth_views.PasswordResetView.as_view()), name="password_reset"),
     path("auth/", include("django.contrib.auth.urls")),
+    path("admin/login/", throttle_sign_in(admin.site.login)),  # the admin's own sign-in, counted the same
     path("crm/loops/", include("loops.urls")),
     path("crm/integrations/", include((integrations, "integrations"))),
     path("crm/", include("surveys.urls")),

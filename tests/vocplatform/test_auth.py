@@ -77,3 +77,24 @@ def test_password_reset_requests_are_throttled_per_address(client, manager, sett
         for n in range(4)
     ]
     assert codes == [302, 302, 302, 429]
+
+
+def test_the_admin_sign_in_counts_against_the_same_limits(admin_user, settings):
+    settings.LOGIN_RATE_PER_IP, settings.LOGIN_RATE_PER_USERNAME = "5/min", "100/min"
+    url = reverse("admin:login")
+    client = Client()
+    codes = [
+        client.post(url, {"username": admin_user.username, "password": f"guess-{n}"}).status_code for n in range(5)
+    ]
+    assert codes == [200] * 5
+    assert client.post(url, {"username": admin_user.username, "password": PASSWORD}).status_code == 429
+
+
+def test_another_spelling_of_the_same_username_counts_against_it(manager, settings):
+    """Django reads "ｍａｘ" (full-width) as "max", so the throttle does too."""
+    settings.LOGIN_RATE_PER_IP, settings.LOGIN_RATE_PER_USERNAME = "100/min", "2/min"
+    spellings = ["max", "MAX", "ｍａｘ"]
+    codes = [
+        sign_in(Client(), "guess", ip=f"203.0.113.{n}", username=name).status_code for n, name in enumerate(spellings)
+    ]
+    assert codes == [200, 200, 429]
