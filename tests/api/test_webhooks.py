@@ -27,7 +27,7 @@ from loops.services.webhooks import emit_loop_opened
 from tests.api.conftest import Receiver
 from tests.factories import AccountFactory
 from vocplatform.tasks import integrations_sweep_task
-from vocplatform.webhooks.delivery import retry_delay
+from vocplatform.webhooks.delivery import deliveries_due, retry_delay
 from vocplatform.webhooks.emit import deliveries_create
 from vocplatform.webhooks.models import (
     WebhookAllowedNetwork,
@@ -188,6 +188,21 @@ def test_a_retry_is_queued_as_soon_as_it_is_due(admin_user, loop, settings):
         assert sweep(made + dt.timedelta(seconds=30))["deliveries"] == 0
         assert sweep(made + dt.timedelta(seconds=62))["deliveries"] == 1
         assert sweep(made + dt.timedelta(seconds=122))["deliveries"] == 0, "its task was queued a minute ago"
+
+
+def test_deliveries_whose_task_is_still_trusted_do_not_crowd_a_due_retry_out_of_the_batch(admin_user, loop, settings):
+    settings.SWEEP_GRACE_SECONDS = 120
+    for n in range(3):
+        WebhookSubscription.objects.create(url=f"https://h{n}.example.com/x", secret="s", event_types=["loop.opened"])
+    emit_loop_opened(loop_id=loop.pk)
+    first, second, retry = WebhookDelivery.objects.order_by("created_at", "pk")
+    made = first.created_at
+    # A backlog: two due since it was made, a duplicate task queued for each 10 minutes later (the
+    # next is wanted at 20); and a retry due a minute in, for which no task was ever queued.
+    later = made + dt.timedelta(minutes=10)
+    WebhookDelivery.objects.filter(pk__in=[first.pk, second.pk]).update(next_attempt_at=made, enqueued_at=later)
+    WebhookDelivery.objects.filter(pk=retry.pk).update(next_attempt_at=made + dt.timedelta(minutes=1), enqueued_at=made)
+    assert deliveries_due(now=made + dt.timedelta(minutes=13), limit=2) == [str(retry.pk)]
 
 
 def test_emitting_the_same_fact_twice_sends_it_once(receiver, loopback_allowed, admin_user, loop, after_commit):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q, Value
 from django.utils import timezone
 
 from vocplatform.webhooks.addresses import AddressRefused
@@ -131,21 +131,20 @@ def deliveries_due(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) 
     WebhookDelivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease).update(
         status=Status.PENDING, claimed_at=None, next_attempt_at=now
     )
-    waiting = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=F("next_attempt_at")) | Q(enqueued_at__lte=now - grace)
-    candidates = (
-        WebhookDelivery.objects.filter(waiting, status=Status.PENDING, next_attempt_at__lte=now)
+    # Lost: queued at least the grace period ago, and at least as long ago as it had waited when
+    # it was queued (enqueued_at - next_attempt_at <= now - enqueued_at). All in SQL, so that the
+    # limit counts only deliveries that want a task.
+    waited_before = ExpressionWrapper(F("enqueued_at") - F("next_attempt_at"), output_field=DurationField())
+    long_enough = ExpressionWrapper(Value(now) - waited_before, output_field=DateTimeField())
+    lost = Q(enqueued_at__lte=now - grace) & Q(enqueued_at__lte=long_enough)
+    wanted = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=F("next_attempt_at")) | lost
+    due = list(
+        WebhookDelivery.objects.filter(wanted, status=Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
-        .values_list("pk", "next_attempt_at", "enqueued_at")[:limit]
+        .values_list("pk", flat=True)[:limit]
     )
-    due = [pk for pk, attempt_at, enqueued_at in candidates if _task_wanted(attempt_at, enqueued_at, now)]
     WebhookDelivery.objects.filter(pk__in=due).update(enqueued_at=now)
     return [str(pk) for pk in due]
-
-
-def _task_wanted(attempt_at: dt.datetime | None, enqueued_at: dt.datetime | None, now: dt.datetime) -> bool:
-    if attempt_at is None or enqueued_at is None or enqueued_at < attempt_at:
-        return True  # no task queued for this try
-    return now - enqueued_at >= enqueued_at - attempt_at  # the last one looks lost (see deliveries_due)
 
 
 @transaction.atomic

@@ -28,9 +28,12 @@ class _PinnedHTTP(http.client.HTTPConnection):
         super().__init__(host, port, timeout=timeout)
         self.address = address
         self.raw_sock: socket.socket | None = None
+        self.deadline: _Deadline | None = None
 
     def connect(self) -> None:
         self.sock = self.raw_sock = socket.create_connection((str(self.address), self.port or 80), self.timeout)
+        if self.deadline is not None:
+            self.deadline.shut_if_passed()  # the time ran out while connecting
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -39,9 +42,12 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         super().__init__(host, port, timeout=timeout, context=self.tls)
         self.address = address
         self.raw_sock: socket.socket | None = None
+        self.deadline: _Deadline | None = None
 
     def connect(self) -> None:
         self.raw_sock = socket.create_connection((str(self.address), self.port or 443), self.timeout)
+        if self.deadline is not None:
+            self.deadline.shut_if_passed()  # the time ran out while connecting
         self.sock = self.tls.wrap_socket(self.raw_sock, server_hostname=self.host)
 
 
@@ -59,26 +65,50 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> S
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     connection_class = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
     connection = connection_class(host, port, address, timeout)
-    cut = threading.Event()
-    deadline = threading.Timer(timeout, _cut, args=(connection, cut))
-    deadline.daemon = True
-    deadline.start()
+    deadline = connection.deadline = _Deadline(connection, timeout)
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(MAX_READ)
     finally:
-        deadline.cancel()
+        ran_out = deadline.finish()
         connection.close()
-    if cut.is_set():
+    if ran_out:
         # A cut answer can still parse (headers end at the end of the stream): it is not an answer.
         raise TimeoutError(f"the receiver took longer than {timeout:g} s")
     return Sent(status_code=response.status)
 
 
-def _cut(connection: _PinnedHTTP | _PinnedHTTPS, cut: threading.Event) -> None:
-    """The whole send's time is up: shut the socket, so the read or write in progress fails."""
-    cut.set()
-    if connection.raw_sock is not None:
-        with contextlib.suppress(OSError):  # already closed
-            connection.raw_sock.shutdown(socket.SHUT_RDWR)
+class _Deadline:
+    """The whole send's time limit. When it passes first, the socket is shut, so the read or write in
+    progress fails; a send that finished first is never called cut."""
+
+    def __init__(self, connection: _PinnedHTTP | _PinnedHTTPS, seconds: float) -> None:
+        self.connection = connection
+        self.passed = False
+        self._finished = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._run_out)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def finish(self) -> bool:
+        """Stop the clock; True when it had run out (the answer, if any, was cut)."""
+        self._timer.cancel()
+        with self._lock:
+            self._finished = True
+            return self.passed
+
+    def shut_if_passed(self) -> None:
+        """Shut the socket once the time is up (the connection calls it too, as its socket appears)."""
+        raw = self.connection.raw_sock
+        if self.passed and raw is not None:
+            with contextlib.suppress(OSError):  # already closed
+                raw.shutdown(socket.SHUT_RDWR)
+
+    def _run_out(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.passed = True
+        self.shut_if_passed()
