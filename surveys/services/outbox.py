@@ -72,6 +72,7 @@ def sendable(now: dt.datetime) -> Q:
     closing time) and its address still takes mail (not opted out, no bounce)."""
     return Q(
         invitation__status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
+        invitation__expires_at__gt=now,  # its link is dead even before the expiry sweep marks it
         invitation__contact__opted_out=False,
         invitation__contact__undeliverable_at__isnull=True,
     ) & survey_open(now, "invitation__survey__")

@@ -21,7 +21,9 @@ from tests.factories import AccountFactory, ContactFactory, QuestionFactory, Sur
 
 pytestmark = pytest.mark.django_db
 
-NOON_UTC = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
+# Tomorrow's noon: inside the default send window, and the invitations it makes are still open when
+# the outbox sends (it reads the real clock).
+NOON_UTC = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -136,7 +138,10 @@ def test_no_email_at_3am_in_the_contacts_time_zone(survey, contact):
     invitation = invite(survey, contact)
     assert dispatch(invitation) == "deferred to the send window"
     assert invitation.status == Invitation.Status.SCHEDULED
-    assert invitation.scheduled_for == dt.datetime(2026, 6, 11, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+    next_morning = NOON_UTC.date() + dt.timedelta(days=1)
+    assert invitation.scheduled_for == dt.datetime.combine(
+        next_morning, dt.time(8), tzinfo=dt.timezone(dt.timedelta(hours=9))
+    )
     assert dispatch(invitation, now=invitation.scheduled_for) == "sent"
 
 
@@ -285,12 +290,13 @@ def test_a_bounce_on_one_message_stops_reminders_of_the_addresses_other_invitati
     assert outbox_send(message_id=first_message.pk) is False and mail.outbox == []
 
 
-@pytest.mark.parametrize("closing", [{"status": Survey.Status.CLOSED}, {"closes_at": NOON_UTC + dt.timedelta(days=1)}])
+@pytest.mark.parametrize("closing", ["status", "closes_at"])
 def test_a_closed_survey_sends_nothing_more(survey, contact, closing):
     """Its link says the survey has closed: no reminder is queued and nothing waiting is sent."""
     invitation = invite(survey, contact)
     dispatch(invitation)
-    Survey.objects.filter(pk=survey.pk).update(**closing)
+    closed = {"status": Survey.Status.CLOSED, "closes_at": timezone.now() - dt.timedelta(minutes=1)}
+    Survey.objects.filter(pk=survey.pk).update(**{closing: closed[closing]})
     later = NOON_UTC + dt.timedelta(days=3)
     assert reminders_due(now=later) == []
     assert invitation_remind(invitation_id=invitation.pk, now=later) is False
@@ -298,3 +304,12 @@ def test_a_closed_survey_sends_nothing_more(survey, contact, closing):
     assert outbox_send(message_id=waiting.pk) is False
     waiting.refresh_from_db()
     assert waiting.status == OutboxMessage.Status.CANCELLED and mail.outbox == []
+
+
+def test_mail_of_an_invitation_past_its_expiry_is_not_sent_before_the_expiry_sweep(survey, contact):
+    """Its link is dead as soon as expires_at passes; the status says so only after the sweep."""
+    invitation = invite(survey, contact)
+    dispatch(invitation)
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    waiting = OutboxMessage.objects.get(invitation=invitation)
+    assert outbox_send(message_id=waiting.pk) is False and mail.outbox == []
