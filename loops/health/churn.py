@@ -239,6 +239,11 @@ def train_churn_model(
     if not candidates or set(candidates) - set(CANDIDATES):
         raise ValueError(f"candidates must be among {CANDIDATES}, got {candidates}")
     y = _labels(data)
+    smaller = int(min(y.sum(), len(y) - y.sum()))
+    if folds > smaller:
+        raise NotEnoughData(
+            f"{folds} folds need at least {folds} accounts of either outcome; the smaller has {smaller}."
+        )
     columns = _columns_from(data.rows)
     x = columns.matrix(data.rows)
     with threadpool_limits(limits=1):

@@ -20,6 +20,7 @@ def accounts_by_health(*, viewer: Any, band: str = "", today: dt.date) -> QueryS
     accounts = (
         visible(Account.objects.all(), viewer)
         .filter(churned_at__isnull=True)
+        .exclude(outcome=Account.Outcome.CHURNED)
         .annotate(
             health=Subquery(latest.values("score")[:1]),
             band=Subquery(latest.values("band")[:1]),

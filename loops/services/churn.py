@@ -109,9 +109,14 @@ def churn_score(*, account_ids: Sequence[int] | None = None) -> int:
     if loaded is None:
         return 0
     stored, model = loaded
-    accounts = Account.objects.exclude(outcome=Account.Outcome.CHURNED).filter(churned_at__isnull=True)
+    customers = Account.objects.exclude(outcome=Account.Outcome.CHURNED).filter(churned_at__isnull=True)
+    # An account that has churned since it was last scored keeps no risk: it is no longer a customer.
+    gone = AccountRisk.objects.exclude(account__in=customers)
+    accounts = customers
     if account_ids is not None:
         accounts = accounts.filter(pk__in=list(account_ids))
+        gone = gone.filter(account_id__in=list(account_ids))
+    gone.delete()
     ids = list(accounts.order_by("pk").values_list("pk", flat=True))
     now = timezone.now()
     batches = (accounts.filter(pk__in=ids[start : start + SCORE_BATCH]) for start in range(0, len(ids), SCORE_BATCH))

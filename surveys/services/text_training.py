@@ -111,6 +111,11 @@ def text_models_train(*, folds: int = 5, progress: Progress | None = None) -> Tr
             f"(there are {positives} and {len(flagged) - positives}). Import a labelled file, correct flags in the "
             "app, or collect more answers; until then the lexicon fallback flags comments."
         )
+    if folds > min(positives, len(flagged) - positives):
+        raise NotEnoughLabels(
+            f"{folds} folds need at least {folds} labelled comments of either kind; "
+            f"there are {positives} negative and {len(flagged) - positives} other."
+        )
     texts = [text for text, _ in flagged]
     labels = np.array([label for _, label in flagged])
     if folds >= 2:

@@ -53,6 +53,37 @@ def test_a_trained_model_scores_current_accounts_and_explains_the_risk(manager, 
     assert b"support_tickets" in page.content
 
 
+def test_more_folds_than_either_outcome_has_accounts_is_a_clear_refusal(manager):
+    for n in range(55):
+        AccountFactory(outcome=Account.Outcome.CHURNED if n < 10 else Account.Outcome.RETAINED)
+    with pytest.raises(CommandError, match="11 folds need at least 11 accounts of either outcome; the smaller has 10"):
+        call_command("train_churn_model", "--folds", "11", stdout=StringIO(), stderr=StringIO())
+    assert not ChurnModelVersion.objects.exists()
+
+
+def test_an_account_that_churned_since_it_was_scored_keeps_no_risk(manager, account):
+    """Its old risk stayed on the risk page, near the top, from the model before."""
+    from django.utils import timezone
+
+    from loops.selectors.health import accounts_by_health
+
+    rng = random.Random(3)
+    for _ in range(120):
+        tickets = rng.randint(0, 40)
+        AccountFactory(
+            outcome=Account.Outcome.CHURNED if tickets + rng.randint(-8, 8) > 25 else Account.Outcome.RETAINED,
+            custom_attributes={"support_tickets": tickets},
+        )
+    account.custom_attributes = {"support_tickets": 38}
+    account.save()
+    call_command("train_churn_model", "--folds", "3", stdout=StringIO(), stderr=StringIO())
+    assert AccountRisk.objects.filter(account=account).exists()
+    Account.objects.filter(pk=account.pk).update(outcome=Account.Outcome.CHURNED)  # a CRM label, no date
+    call_command("train_churn_model", "--folds", "3", stdout=StringIO(), stderr=StringIO())
+    assert not AccountRisk.objects.filter(account=account).exists()
+    assert not accounts_by_health(viewer=manager, today=timezone.localdate()).filter(pk=account.pk).exists()
+
+
 @pytest.mark.evaluation
 @pytest.mark.skipif(not TELCO.exists(), reason=f"the real churn data is not at {TELCO}")
 def test_the_telco_evaluation_reaches_the_roc_auc_floor_and_keeps_nothing():

@@ -3,7 +3,7 @@
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -127,3 +127,12 @@ def test_a_correction_of_an_answer_without_a_comment_survives_reanalysis(answer,
     response_flag_correct(response_id=response.pk, negative=False, user=manager)
     response_analyse(response_id=response.pk, again=True)
     assert ResponseAnalysis.objects.get(response=response).corrected is False
+
+
+def test_training_with_more_folds_than_either_label_has_comments_is_a_clear_refusal():
+    rows = [(f"terrible slow support number {i} never again", True) for i in range(25)]
+    rows += [(f"lovely quick helpful team number {i}", False) for i in range(25)]
+    for text, negative in rows:
+        LabelledComment.objects.create(text=text, negative=negative, source="import")
+    with pytest.raises(CommandError, match="26 folds need at least 26 labelled comments of either kind"):
+        call_command("train_text_models", "--folds", "26", stdout=io.StringIO(), stderr=io.StringIO())
