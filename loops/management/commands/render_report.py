@@ -56,6 +56,9 @@ class Command(BaseCommand):
             first, last = parse_period(options["period"])
             filters = replace(filters, date_from=first, date_to=last)
         out = Path(options["out"])
+        # Checked before rendering, which takes seconds: a path that cannot be written is a clear error.
+        if out.is_dir() or not out.parent.is_dir():
+            raise CommandError(f"--out {out}: give a file in an existing folder.")
         with progress_bar(self.stderr, desc=f"{kind} pack", unit="%", verbosity=options["verbosity"]) as progress:
             try:
                 title, rendered = render_pack(
@@ -69,7 +72,10 @@ class Command(BaseCommand):
                 )
             except Http404 as error:
                 raise CommandError("That account is not visible to the chosen user.") from error
-        out.write_bytes(rendered.pdf)
+        try:
+            out.write_bytes(rendered.pdf)
+        except OSError as error:
+            raise CommandError(f"Cannot write {out}: {error.strerror or error}") from None
         self.stdout.write(self.style.SUCCESS(f"{title}: {rendered.pages} pages, {len(rendered.pdf):,} bytes → {out}"))
 
     def _viewer(self, username: str | None) -> Any:

@@ -107,3 +107,19 @@ def test_account_report_applies_consent_and_visibility(crafted, manager, outside
     assert f"#{crafted.loops['L2'].pk}" in text and f"#{crafted.loops['L1'].pk}" not in text  # open loops only
     with pytest.raises(Http404):
         render_pack(kind="account", viewer=outsider, filters=period, account_id=acme.pk, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["x" * 400 + "END", "https://support.example.com/tickets/" + "a1b2c3d4" * 40 + "/END"],
+    ids=["long-word", "long-link"],
+)
+def test_a_comment_with_a_very_long_word_is_printed_whole(crafted, manager, period, tmp_path, comment):
+    """Its table column shrinks to the page: the word or link breaks instead of running off the edge."""
+    from tests.loops.reports.conftest import _loop, at, make_response
+
+    acme = crafted.accounts["acme"]
+    response = make_response(acme, crafted.surveys["nps"], 1, at(14), comment=comment)
+    _loop(response, owner=manager, opened_at=at(14), fc_due=at(15), res_due=at(16), status="new")
+    _title, account = render_pack(kind="account", viewer=manager, filters=period, account_id=acme.pk, now=NOW)
+    assert comment in "".join(flat_text(account.pdf, tmp_path).split())

@@ -59,3 +59,11 @@ def test_an_account_the_user_cannot_see_is_refused(crafted, tmp_path):
     with pytest.raises(CommandError, match="not visible"):
         call_command("render_report", "account", "--account", gamma, "--as", "max", "--out", str(tmp_path / "x.pdf"),
                      stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["missing/folder/x.pdf", "."])
+def test_an_out_path_that_cannot_be_written_is_refused_before_rendering(crafted, tmp_path, where):
+    with pytest.raises(CommandError, match="give a file in an existing folder"):
+        call_command(
+            "render_report", "weekly", "--out", str(tmp_path / where), stdout=io.StringIO(), stderr=io.StringIO()
+        )
