@@ -183,9 +183,9 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     readonly_fields = ("next_run_at", "last_run_at")
 
     def save_model(self, request: HttpRequest, obj: ReportSchedule, form: Any, change: bool) -> None:
-        from loops.reports.distribution import next_run_after
+        from loops.reports.distribution import next_run_armed
 
-        obj.next_run_at = next_run_after(obj, timezone.now()) if obj.active else None
+        obj.next_run_at = next_run_armed(obj, timezone.now()) if obj.active else None
         super().save_model(request, obj, form, change)
 
 

@@ -59,6 +59,14 @@ def next_run_after(schedule: ReportSchedule, after: dt.datetime) -> dt.datetime:
     raise AssertionError("a weekday recurs within eight days")  # pragma: no cover
 
 
+def next_run_armed(schedule: ReportSchedule, now: dt.datetime) -> dt.datetime:
+    """The first run of a new or changed schedule: after now, and no sooner than six days after its
+    last run, so that moving the day, time or zone just after a run takes effect from the next
+    week instead of sending this week's pack again."""
+    last = schedule.last_run_at
+    return next_run_after(schedule, now if last is None else max(now, last + dt.timedelta(days=6)))
+
+
 def run_period(schedule: ReportSchedule, run_at: dt.datetime) -> tuple[dt.date, dt.date]:
     """The days a run covers: `period_days` whole days up to the day before the run, in the list's zone."""
     last = run_at.astimezone(_zone(schedule)).date() - dt.timedelta(days=1)
@@ -124,7 +132,7 @@ def schedules_due(*, now: dt.datetime | None = None, enqueue: Enqueue) -> list[i
         "distribution_list"
     ):
         ReportSchedule.objects.filter(pk=schedule.pk, next_run_at__isnull=True).update(
-            next_run_at=next_run_after(schedule, now)
+            next_run_at=next_run_armed(schedule, now)
         )
     created = []
     due = ReportSchedule.objects.filter(active=True, next_run_at__lte=now).select_related(

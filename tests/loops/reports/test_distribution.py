@@ -201,3 +201,46 @@ def test_reports_whose_task_was_lost_are_found_and_done_by_the_beat(schedule, se
     assert reports_stalled() == ([], [])
     reports_due_task()
     assert len(mail.outbox) == 3, "nothing is sent twice"
+
+
+MONDAY_RUN = dt.datetime(2025, 3, 17, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+
+
+def _run_this_monday(schedule: ReportSchedule) -> None:
+    schedules_due(now=MONDAY_RUN - dt.timedelta(hours=1), enqueue=lambda pk: None)  # armed
+    assert len(schedules_due(now=MONDAY_RUN + dt.timedelta(seconds=30), enqueue=lambda pk: None)) == 1
+
+
+def test_moving_the_time_just_after_a_run_takes_effect_next_week(schedule, monkeypatch):
+    """Moved from 08:00 to 09:00 half an hour after Monday's run: no second pack for the same week."""
+    from django.contrib import admin
+    from django.utils import timezone
+
+    from loops.admin import ReportScheduleAdmin
+
+    _run_this_monday(schedule)
+    monkeypatch.setattr(timezone, "now", lambda: MONDAY_RUN + dt.timedelta(minutes=30))
+    schedule.refresh_from_db()
+    schedule.time = dt.time(9, 0)
+    ReportScheduleAdmin(ReportSchedule, admin.site).save_model(None, schedule, None, True)  # type: ignore[arg-type]
+    assert schedule.next_run_at == MONDAY_RUN + dt.timedelta(days=7, hours=1)
+    schedules_due(now=MONDAY_RUN + dt.timedelta(hours=1, seconds=30), enqueue=lambda pk: None)
+    assert GeneratedReport.objects.filter(schedule=schedule).count() == 1
+
+
+def test_changing_the_lists_zone_just_after_a_run_takes_effect_next_week(schedule):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+
+    from loops.admin import DistributionListAdmin
+
+    _run_this_monday(schedule)
+    berlin = DistributionList.objects.get(pk=schedule.distribution_list_id)
+    berlin.time_zone = "America/New_York"
+    berlin.save()
+    list_admin = DistributionListAdmin(DistributionList, admin.site)
+    list_admin.save_formset(None, SimpleNamespace(instance=berlin), SimpleNamespace(save=lambda: []), True)  # type: ignore[arg-type]
+    schedules_due(now=MONDAY_RUN + dt.timedelta(minutes=30), enqueue=lambda pk: None)  # re-armed
+    schedules_due(now=MONDAY_RUN + dt.timedelta(hours=6), enqueue=lambda pk: None)  # 08:00 in New York
+    assert GeneratedReport.objects.filter(schedule=schedule).count() == 1
