@@ -17,11 +17,14 @@ from loops.services.alerts import response_alert
 from loops.services.escalation import escalations_run
 from loops.services.followup import followup_record, followup_survey_for
 from loops.services.health import health_recompute
-from surveys.models import Answer, Response
+from surveys.models import Account, Answer, Response
 from surveys.models.surveys import score_band
 from surveys.services.analysis import response_analyse
 from surveys.services.events import invitation_build
 from vocplatform.models import User
+
+# Every demo account's external id starts with this (surveys/demo/organisation.py).
+DEMO_PREFIX = "DEMO-"
 
 STEPS = [
     "Call the customer to apologise and agree next steps",
@@ -203,9 +206,10 @@ def demo_loops_load(
             progress(done, len(pending))
     # Reminders and escalations for the loops left behind, then quiet the demo's past notifications.
     escalations_run(now=now)
-    Notification.objects.filter(created_at__lt=now - dt.timedelta(days=3)).update(
-        read_at=now, emailed_at=now, email_claimed_at=now
-    )
+    # Only the demo's: the demo may be loaded beside a real organisation's data.
+    Notification.objects.filter(
+        created_at__lt=now - dt.timedelta(days=3), loop__account__external_id__startswith=DEMO_PREFIX
+    ).update(read_at=now, emailed_at=now, email_claimed_at=now)
     return history.counts
 
 
@@ -232,8 +236,10 @@ def demo_health_load(*, now: dt.datetime, progress: Callable[[int, int], None] |
         },
     )
     days = (60, 30, 0)
+    # The demo's accounts only: a real account's stored health history stays as it is.
+    demo_accounts = list(Account.objects.filter(external_id__startswith=DEMO_PREFIX).values_list("pk", flat=True))
     for done, back in enumerate(days, start=1):
-        health_recompute(now=now - dt.timedelta(days=back))
+        health_recompute(account_ids=demo_accounts, now=now - dt.timedelta(days=back))
         if progress:
             progress(done, len(days))
     return len(days)

@@ -76,3 +76,26 @@ def test_the_demo_shows_each_kind_of_override_whatever_the_time_it_is_loaded(db)
     # Loaded at this instant, the dice once left no loop closed without a customer contact.
     load_demo(dt.datetime(2026, 12, 5, 6, 14, 12, tzinfo=dt.UTC))
     assert {"close_without_contact", "waive_sla"} <= set(PolicyOverride.objects.values_list("kind", flat=True))
+
+
+def test_loading_the_demo_beside_a_real_organisation_leaves_its_data_alone(answer, contact):
+    """Its unread notifications stay unread and its stored health history stays as it is."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from loops.models import HealthSnapshot, Notification
+
+    loop = Loop.objects.get(response=answer(contact, 2, "Support never called back"))
+    notes = Notification.objects.filter(loop=loop)
+    notes.update(created_at=timezone.now() - dt.timedelta(days=5), read_at=None, emailed_at=None)
+    month_ago = timezone.localdate() - dt.timedelta(days=30)
+    HealthSnapshot.objects.create(
+        account=contact.account, date=month_ago, score=12.5, band="red", based_on=3, components=[],
+        computed_at=timezone.now() - dt.timedelta(days=30),
+    )  # fmt: skip
+    call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+    assert notes.exists() and not notes.filter(read_at__isnull=False).exists()
+    assert not notes.filter(emailed_at__isnull=False).exists()
+    kept = HealthSnapshot.objects.get(account=contact.account, date=month_ago)
+    assert (kept.score, kept.band, kept.based_on) == (12.5, "red", 3)
