@@ -20,8 +20,9 @@ from loops.services import timeline
 from loops.services.notifications import notify
 from loops.services.sla import deadlines_for
 from loops.services.webhooks import emit_loop_opened
-from surveys.models import Response, ResponseAnalysis
+from surveys.models import Account, Response, ResponseAnalysis
 from vocplatform.models import User
+from vocplatform.visibility import visible
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +88,13 @@ def _act(response: Response, analysis: ResponseAnalysis | None, now: dt.datetime
 
 
 def _notify_only(rule: AlertRule, response: Response) -> None:
+    """Tell the rule's people of the answer; only those who may see its account (no loop to watch)."""
     recipients: list[User | None] = list(rule.extra_recipients.all())
     if rule.notify_owner:
         recipients.append(response.account.owner)
+    account = Account.objects.filter(pk=response.account_id)
     notify(
-        recipients=recipients,
+        recipients=[user for user in recipients if user is not None and visible(account, user).exists()],
         key=f"alert:{rule.pk}:{response.pk}",
         kind="alert",
         text=f"{rule.name}: {response.account.name} answered {response.survey.touchpoint or 'a survey'}",

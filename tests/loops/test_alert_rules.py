@@ -98,6 +98,15 @@ def test_a_notify_only_rule_tells_the_manager_and_opens_nothing(answer, contact,
     assert set(Notification.objects.values_list("recipient__username", flat=True)) == {"max", "ada"}
 
 
+def test_a_notify_only_rule_tells_nobody_who_may_not_see_the_account(answer, contact, outsider):
+    """There is no loop to watch, so someone off the account is not told of it (nor of its name)."""
+    AlertRule.objects.update(active=False)
+    rule = AlertRule.objects.create(name="Mentions a lawyer", keywords=["LAWYER"], action=AlertRule.Action.NOTIFY)
+    rule.extra_recipients.add(outsider)
+    answer(contact, 9, "Great, but my lawyer has questions about the contract")
+    assert set(Notification.objects.values_list("recipient__username", flat=True)) == {"max"}
+
+
 def test_every_condition_of_a_rule_must_hold(answer, contact):
     AlertRule.objects.update(active=False)
     response = answer(contact, 5, "The portal keeps logging me out")
