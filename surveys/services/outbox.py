@@ -14,7 +14,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -100,8 +100,16 @@ def _claim(message_id: int, now: dt.datetime) -> bool:
         status=OutboxMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
     ):
         return True
+    # A claim whose worker died may have sent it already (the customer may have answered through
+    # it): the row says so, rather than passing for one that never went out.
+    maybe_sent = "Not tried again: an earlier try may have gone out before its worker died."
     OutboxMessage.objects.filter(claimable, pk=message_id).exclude(sendable(now)).update(
-        status=OutboxMessage.Status.CANCELLED
+        status=OutboxMessage.Status.CANCELLED,
+        last_error=Case(
+            When(status=OutboxMessage.Status.SENDING, then=Value(maybe_sent)),
+            default=F("last_error"),
+            output_field=TextField(),
+        ),
     )
     return False
 

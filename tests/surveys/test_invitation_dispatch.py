@@ -313,3 +313,19 @@ def test_mail_of_an_invitation_past_its_expiry_is_not_sent_before_the_expiry_swe
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     waiting = OutboxMessage.objects.get(invitation=invitation)
     assert outbox_send(message_id=waiting.pk) is False and mail.outbox == []
+
+
+def test_a_send_whose_worker_died_is_not_tried_again_once_the_customer_has_answered(survey, contact, settings):
+    """The customer may have answered through that very email: the row says it may have gone out."""
+    settings.OUTBOX_LEASE_SECONDS = 60
+    invitation = invite(survey, contact)
+    dispatch(invitation)
+    message = OutboxMessage.objects.get()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status="sending", claimed_at=timezone.now() - dt.timedelta(seconds=61), attempts=1
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.ANSWERED)
+    assert outbox_send(message_id=message.pk) is False and mail.outbox == []
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.CANCELLED
+    assert message.last_error == "Not tried again: an earlier try may have gone out before its worker died."
