@@ -66,6 +66,17 @@ def throttle_hit(*, scope: str, ident: str, rate: str, now: float | None = None)
     return max(1, math.ceil(window_end - now))
 
 
+def throttle_waiting(*, scope: str, ident: str, rate: str, now: float | None = None) -> int | None:
+    """The seconds to wait when ``ident`` is already over the limit in this window, without counting."""
+    limit, period = parse_rate(rate)
+    now = time.time() if now is None else now
+    window = int(now // period)
+    hits = ThrottleCount.objects.filter(key=f"{scope}:{ident}:{period}:{window}"[:200]).values_list("hits", flat=True)
+    if next(iter(hits), 0) < limit:
+        return None
+    return max(1, math.ceil((window + 1) * period - now))
+
+
 def throttle_prune(*, now: float | None = None) -> int:
     """Delete the windows that are over."""
     now = time.time() if now is None else now
@@ -121,6 +132,26 @@ def throttle_per_ip(view: View) -> View:
         if wait is not None:
             return _too_many(request, wait)
         return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def throttle_misses_per_ip(view: View) -> View:
+    """For a public page that honours every real link: only requests it answers with a 404 count,
+    SURVEY_RATE_PER_IP of them per IP, after which the IP gets 429 with Retry-After for any link
+    until the window passes. (A mail provider relaying its users' one-click unsubscribes sends
+    many real links from one address; someone guessing links sends misses.)"""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        ident, rate = client_ip(request), settings.SURVEY_RATE_PER_IP
+        wait = throttle_waiting(scope="misses", ident=ident, rate=rate)
+        if wait is not None:
+            return _too_many(request, wait)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 404:
+            throttle_hit(scope="misses", ident=ident, rate=rate)
+        return response
 
     return wrapper
 

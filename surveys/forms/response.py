@@ -24,13 +24,6 @@ from surveys.services.responses import AnswerInput
 NEEDS_ANSWER = "This question needs an answer."
 UNKNOWN_CHOICE = "Choose from the options shown."
 
-# The words at either end of each scale, so a number means the same to everyone.
-SCALE_ANCHORS: dict[str, tuple[str, str]] = {
-    Question.Kind.NPS: ("not at all likely", "extremely likely"),
-    Question.Kind.CSAT: ("very dissatisfied", "very satisfied"),
-    Question.Kind.CES: ("very little effort", "a great deal of effort"),
-    Question.Kind.STARS: ("poor", "excellent"),
-}
 
 
 def field_name(question: Question) -> str:
@@ -198,7 +191,7 @@ class ResponseForm(forms.Form):
             Option(value=str(v), label=str(label), id=f"{name}_{i}", checked=str(v) in chosen)
             for i, (v, label) in enumerate(self.fields[name].choices)  # type: ignore[attr-defined]
         ]
-        item.anchors = SCALE_ANCHORS.get(question.kind) if question.is_score else None
+        item.anchors = question.anchors
         return item
 
     def summary(self, items: Sequence[QuestionItem]) -> list[tuple[str, str, str]]:

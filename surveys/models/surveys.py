@@ -39,6 +39,13 @@ class ScoreKind(models.TextChoices):
 
 
 SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "stars": (1, 5)}
+# The words at either end of each scale, so a number means the same to everyone (page and email).
+SCALE_ANCHORS: dict[str, tuple[str, str]] = {
+    "nps": ("not at all likely", "extremely likely"),
+    "csat": ("very dissatisfied", "very satisfied"),
+    "ces": ("very little effort", "a great deal of effort"),
+    "stars": ("poor", "excellent"),
+}
 
 
 class Band(models.TextChoices):
@@ -184,6 +191,11 @@ class Question(models.Model):
     @property
     def scale(self) -> tuple[int, int] | None:
         return SCALES.get(self.kind)
+
+    @property
+    def anchors(self) -> tuple[str, str] | None:
+        """What the low and the high end of the scale mean; None for a question without a scale."""
+        return SCALE_ANCHORS.get(self.kind)
 
     def wording_for(self, band: str | None) -> str:
         variant = {"detractor": self.text_detractor, "passive": self.text_passive, "promoter": self.text_promoter}

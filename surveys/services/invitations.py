@@ -93,8 +93,14 @@ def invitation_remind(*, invitation_id: int, now: dt.datetime | None = None) -> 
     )
     if invitation is None or invitation.reminders_sent >= invitation.survey.reminder_count:
         return False
-    if next_send_time(invitation.contact.time_zone, now=now) > now:
-        return False  # outside the send window: the next pass inside it will remind
+    window_opens = next_send_time(invitation.contact.time_zone, now=now)
+    if window_opens > now:
+        # Outside the send window: due again when it opens, so that the sweep's batch of the
+        # oldest due reminders is not filled by ones that cannot go yet.
+        Invitation.objects.filter(pk=invitation.pk, reminders_sent=invitation.reminders_sent).update(
+            next_reminder_at=window_opens
+        )
+        return False
     sequence = invitation.reminders_sent + 1
     more = sequence < invitation.survey.reminder_count
     claimed = Invitation.objects.filter(pk=invitation.pk, reminders_sent=invitation.reminders_sent).update(
@@ -111,11 +117,16 @@ def invitation_remind(*, invitation_id: int, now: dt.datetime | None = None) -> 
 
 def reminders_due(*, now: dt.datetime | None = None, limit: int = DISPATCH_BATCH) -> list[int]:
     now = now or timezone.now()
+    # What invitation_remind checks, so that reminders it would skip (an expired link, a contact
+    # opted out by an import, a bounced address) cannot fill every batch ahead of due ones.
     due = Invitation.objects.filter(
         survey_open(now),
         status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
         next_reminder_at__lte=now,
+        expires_at__gt=now,
         reminders_sent__lt=F("survey__reminder_count"),
+        contact__opted_out=False,
+        contact__undeliverable_at__isnull=True,
     )
     return list(due.order_by("next_reminder_at").values_list("pk", flat=True)[:limit])
 
@@ -135,16 +146,19 @@ def invitation_mark_opened(*, invitation: Invitation) -> None:
 
 @transaction.atomic
 def contact_opt_out(*, contact_id: int) -> bool:
-    """Opt the contact out of every survey; pending invitations and reminders stop. False if already out."""
+    """Opt the contact out of every survey, and with it every contact of any account with the same
+    address (one person asked): pending invitations and reminders stop. False if already out."""
     now = timezone.now()
-    changed = Contact.objects.filter(pk=contact_id, opted_out=False).update(opted_out=True, opted_out_at=now)
-    Invitation.objects.filter(contact_id=contact_id, status=Invitation.Status.SCHEDULED).update(
+    email = Contact.objects.filter(pk=contact_id).values_list("email", flat=True).first()
+    contacts = Contact.objects.filter(Q(pk=contact_id) | Q(email__iexact=email) if email else Q(pk=contact_id))
+    changed = contacts.filter(opted_out=False).update(opted_out=True, opted_out_at=now)
+    Invitation.objects.filter(contact__in=contacts, status=Invitation.Status.SCHEDULED).update(
         status=Invitation.Status.SUPPRESSED,
         suppressed_by=Invitation.Suppression.OPTED_OUT,
         suppression_detail="opted out before sending",
     )
-    Invitation.objects.filter(contact_id=contact_id).update(next_reminder_at=None)
-    OutboxMessage.objects.filter(invitation__contact_id=contact_id, status=OutboxMessage.Status.PENDING).update(
+    Invitation.objects.filter(contact__in=contacts, next_reminder_at__isnull=False).update(next_reminder_at=None)
+    OutboxMessage.objects.filter(invitation__contact__in=contacts, status=OutboxMessage.Status.PENDING).update(
         status=OutboxMessage.Status.CANCELLED
     )
     return bool(changed)

@@ -9,7 +9,7 @@ carries the same id and mail systems can drop it.
 from __future__ import annotations
 
 import datetime as dt
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -117,8 +117,9 @@ def _claim(message_id: int, now: dt.datetime) -> bool:
 def _email(message: OutboxMessage) -> EmailMultiAlternatives:
     survey = message.invitation.survey
     sender = survey.from_email or settings.DEFAULT_FROM_EMAIL
-    if survey.from_name and survey.from_email:
-        sender = f"{survey.from_name} <{survey.from_email}>"
+    if survey.from_name:
+        # Each falls back on its own: a name with the default address, or an address alone.
+        sender = formataddr((survey.from_name, parseaddr(sender)[1]))
     unsubscribe = unsubscribe_url(token_for(message.invitation.token_nonce))
     email = EmailMultiAlternatives(
         subject=message.subject,

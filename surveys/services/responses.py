@@ -69,7 +69,9 @@ def invitation_for_token(token: str) -> tuple[Access, Invitation | None]:
 def invitation_access(invitation: Invitation) -> Access:
     now = timezone.now()
     survey = invitation.survey
-    if survey.status == Survey.Status.CLOSED or (survey.closes_at and survey.closes_at <= now):
+    # The rule of outbox.survey_open: only an active survey before its closing time takes answers
+    # (one set back to draft takes none, as it is mailed to nobody).
+    if survey.status != Survey.Status.ACTIVE or (survey.closes_at and survey.closes_at <= now):
         return Access.CLOSED
     answered = invitation.status == Invitation.Status.ANSWERED
     if not answered and (invitation.expires_at <= now or invitation.status == Invitation.Status.EXPIRED):
@@ -166,7 +168,8 @@ def _announce(response: Response, created: bool) -> None:
 
 @transaction.atomic
 def response_record_score(*, invitation: Invitation, score: int) -> Response:
-    """A one-click score from the email: recorded at once, the customer may add the rest on the page."""
+    """A one-click score from the email: recorded at once, the customer may add the rest on the page.
+    A response already sent as a whole form is returned unchanged."""
     invitation = _lock(invitation)
     if invitation_access(invitation) is not Access.OK:
         raise AnswerInvalid({0: "This survey can no longer be answered."})
@@ -177,6 +180,10 @@ def response_record_score(*, invitation: Invitation, score: int) -> Response:
     if error or cleaned is None:
         raise AnswerInvalid({first.pk: error or "Choose a score."})
     response, created = _response_for(invitation)
+    if response.submitted:
+        # A sent form changes only by another submit: a button in an old email, or a mail
+        # scanner following the links, leaves it alone (the page offers the clicked score).
+        return response
     response.score_kind, response.score = first.kind, cleaned.number
     response.score_band = score_band(first.kind, score)
     response.edits += 0 if created else 1
@@ -226,7 +233,9 @@ def _submit_locked(
     cleaned = _cleaned(questions, answers)
     response, created = _response_for(invitation)
     _fill(response, questions, cleaned, consent)
-    response.edits += 0 if created or not response.submitted else 1
+    # Every change counts, the form sent after a one-click score too: a follow-up's verdict and
+    # the owner's notice of it are keyed on this count.
+    response.edits += 0 if created else 1
     response.submitted = True
     response.save()
     _store_answers(response, cleaned, created=created, replace_all=True)

@@ -7,8 +7,10 @@ Cache-Control: no-store, so the token leaks neither to other sites nor into cach
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
+import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -22,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from surveys.forms.response import ResponseForm, initial_from
-from surveys.models import Invitation, Question, Response
+from surveys.models import Invitation, Response
 from surveys.selectors.questions import survey_questions
 from surveys.services.invitations import contact_opt_out, invitation_mark_opened
 from surveys.services.responses import (
@@ -32,7 +34,7 @@ from surveys.services.responses import (
     response_record_score,
     response_submit,
 )
-from vocplatform.throttling import throttle_per_ip
+from vocplatform.throttling import throttle_misses_per_ip, throttle_per_ip
 
 View = Callable[..., HttpResponseBase]
 logger = logging.getLogger("django.security.csrf")
@@ -93,18 +95,31 @@ def _stored(invitation: Invitation) -> Response | None:
     return Response.objects.filter(invitation=invitation).prefetch_related("answers").first()
 
 
-def _record_link_score(invitation: Invitation, first: Question, raw: str) -> str | None:
-    """Record the one-click score from the email. Returns an error message, or None."""
+def _record_link_score(invitation: Invitation, raw: str) -> tuple[str | None, int | None]:
+    """Record the one-click score from the email. Returns an error message, and the score when it
+    was not recorded because the customer had already sent the form with another one."""
     if not SCORE_PARAM.fullmatch(raw):
-        return BAD_SCORE
+        return BAD_SCORE, None
     score = int(raw)
     if Response.objects.filter(invitation=invitation, score=score).exists():
-        return None  # a reload, or the same button in a reminder: nothing new to record
+        return None, None  # a reload, or the same button in a reminder: nothing new to record
     try:
-        response_record_score(invitation=invitation, score=score)
+        response = response_record_score(invitation=invitation, score=score)
     except AnswerInvalid as refused:
-        return next(iter(refused.errors.values()), BAD_SCORE)
-    return None
+        return next(iter(refused.errors.values()), BAD_SCORE), None
+    return None, (score if response.score != score else None)
+
+
+def _closing_day(invitation: Invitation) -> dt.date | None:
+    """The day the survey closes on the customer's calendar (the contact's time zone)."""
+    closes_at = invitation.survey.closes_at
+    if closes_at is None:
+        return None
+    try:
+        zone = zoneinfo.ZoneInfo(invitation.contact.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return closes_at.astimezone(zone).date()
 
 
 def _page(
@@ -113,6 +128,7 @@ def _page(
     items = form.items()
     context = {
         "survey": invitation.survey,
+        "closes_on": _closing_day(invitation),
         "token": token,
         "form": form,
         "items": items,
@@ -126,21 +142,24 @@ def _page(
 def _show(request: HttpRequest, token: str, invitation: Invitation) -> HttpResponse:
     questions = survey_questions(invitation.survey)
     raw_score = request.GET.get("score")
-    link_error = None
+    link_error = offered = None
     # Only a GET acts: link checkers in mail systems that probe with HEAD must not open or answer.
     if request.method == "GET":
         invitation_mark_opened(invitation=invitation)
         if raw_score is not None and questions and questions[0].is_score:
-            link_error = _record_link_score(invitation, questions[0], raw_score)
+            link_error, offered = _record_link_score(invitation, raw_score)
     # Only an answered invitation has a response (recording one marks it answered in the same
     # transaction): a first visit, the common case, makes no query for it.
     answered = invitation.status == Invitation.Status.ANSWERED or raw_score is not None
     stored = _stored(invitation) if answered else None
-    form = ResponseForm(initial=initial_from(stored), questions=questions)
+    initial = initial_from(stored)
+    if offered is not None:
+        initial[f"q_{questions[0].pk}"] = str(offered)  # chosen on the form, sent only by its button
+    form = ResponseForm(initial=initial, questions=questions)
     if link_error:
         form.flag(questions[0], link_error)
     score_saved = raw_score is not None and not link_error and stored is not None and not stored.submitted
-    return _page(request, token, invitation, form, stored=stored, score_saved=score_saved)
+    return _page(request, token, invitation, form, stored=stored, score_saved=score_saved, offered=offered)
 
 
 def _submit(request: HttpRequest, token: str, invitation: Invitation) -> HttpResponse:
@@ -183,7 +202,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     access, invitation = invitation_for_token(token)
     if access is not Access.OK or invitation is None:
         return _refusal(request, access, token)
-    return render(request, "surveys/public/thanks.html", {"survey": invitation.survey, "token": token})
+    context = {"survey": invitation.survey, "closes_on": _closing_day(invitation), "token": token}
+    return render(request, "surveys/public/thanks.html", context)
 
 
 # Exempt from CSRF so that mail clients' RFC 8058 one-click POSTs ("List-Unsubscribe=One-Click",
@@ -191,7 +211,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
 # for whoever holds the link's unguessable token; it reads nothing and shows nothing about them.
 @csrf_exempt
 @_private  # the 429 page too: its URL holds the token
-@throttle_per_ip
+@throttle_misses_per_ip  # a mail provider relays many customers' one-click opt-outs from one address
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # An expired link or a closed survey still unsubscribes: only an unknown token is refused.

@@ -2,16 +2,21 @@
 machinery (opt-outs and churn still apply, the 30-day contact gap does not), and the answer shows
 on the loop as recovered or not."""
 
+import datetime as dt
+
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from loops.models import Loop, RootCause
 from loops.services import cases
 from loops.services.followup import followup_record, followups_unrecorded
 from loops.tasks import loops_sweep_task
-from surveys.models import FrequencyRule, Invitation, OutboxMessage, Response
+from surveys.models import FrequencyRule, Invitation, OutboxMessage, Question, Response
 from surveys.services.responses import AnswerInput, response_submit
-from tests.factories import ContactFactory
+from surveys.services.tokens import token_for
+from tests.factories import ContactFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +129,66 @@ def test_recorded_follow_ups_do_not_hide_a_lost_one_from_a_limited_sweep(
     answer_followup(lost, False, lambda execute: capture(execute=False))
     later = timezone.now() + timezone.timedelta(seconds=settings.SWEEP_GRACE_SECONDS * 2)
     assert followups_unrecorded(now=later, limit=1) == [lost.response.pk]
+
+
+def survey_page(token):
+    return reverse("public:survey", args=[token])
+
+
+def closed_loop_with_score_first_followup(answer, contact, manager, capture):
+    """A loop closed with a follow-up survey that starts with a CSAT score (so its email has
+    one-click buttons), then asks "Did we resolve your issue?"."""
+    followup = SurveyFactory(respects_contact_gap=False, min_gap_days=0)
+    csat = Question.objects.create(survey=followup, position=0, kind=Question.Kind.CSAT, text="How did we do?")
+    resolved = Question.objects.create(
+        survey=followup, position=1, kind=Question.Kind.SINGLE, text="Did we resolve it?", choices=["Yes", "No"]
+    )
+    loop = Loop.objects.get(response=answer(contact, 2, "Support never called back"))
+    loop.rule.followup_survey = followup
+    loop.rule.save()
+    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
+    with capture(execute=True):
+        cases.loop_close(
+            loop_id=loop.pk,
+            actor=manager,
+            resolution_summary="Refunded",
+            root_causes=list(RootCause.objects.all()[:1]),
+            send_followup=True,
+        )
+    loop.refresh_from_db()
+    return loop, csat, resolved, token_for(loop.followup_invitation.token_nonce)
+
+
+def test_the_owner_is_told_when_a_clicked_follow_up_score_is_followed_by_a_no(
+    answer, contact, manager, django_capture_on_commit_callbacks
+):
+    """The customer clicks 5 in the email, then sends the form saying No."""
+    loop, csat, resolved, token = closed_loop_with_score_first_followup(
+        answer, contact, manager, django_capture_on_commit_callbacks
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert Client().get(survey_page(token) + "?score=5").status_code == 200
+    loop.refresh_from_db()
+    assert loop.recovered is True
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = Client().post(survey_page(token), {f"q_{csat.pk}": "5", f"q_{resolved.pk}": "No"})
+    assert sent.status_code == 302
+    loop.refresh_from_db()
+    assert loop.recovered is False
+
+    texts = list(manager.notifications.filter(kind="followup").values_list("text", flat=True))
+    assert any(text.endswith(": not recovered") for text in texts), texts
+
+
+def test_a_lost_follow_up_answer_after_a_clicked_score_is_found_by_the_sweeper(
+    answer, contact, manager, django_capture_on_commit_callbacks, settings
+):
+    loop, csat, resolved, token = closed_loop_with_score_first_followup(
+        answer, contact, manager, django_capture_on_commit_callbacks
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().get(survey_page(token) + "?score=5")  # recorded on the loop: recovered
+    with django_capture_on_commit_callbacks(execute=False):  # the broker loses this answer's task
+        Client().post(survey_page(token), {f"q_{csat.pk}": "5", f"q_{resolved.pk}": "No"})
+    later = timezone.now() + dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS * 2)
+    assert followups_unrecorded(now=later) == [loop.followup_invitation.response.pk]
