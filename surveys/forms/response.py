@@ -25,7 +25,6 @@ NEEDS_ANSWER = "This question needs an answer."
 UNKNOWN_CHOICE = "Choose from the options shown."
 
 
-
 def field_name(question: Question) -> str:
     return f"q_{question.pk}"
 
