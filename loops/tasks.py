@@ -71,15 +71,13 @@ def loops_sweep_task() -> int:
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
 def health_recompute_dirty_task() -> int:
     """Accounts whose responses or loops changed: health now, churn risk with it."""
-    from loops.models import HealthDirty
     from loops.services.churn import churn_score
     from loops.services.health import health_recompute_dirty
 
-    ids = list(HealthDirty.objects.values_list("account_id", flat=True)[:2000])
-    done = health_recompute_dirty()
+    ids = health_recompute_dirty()
     if ids:
         churn_score(account_ids=ids)
-    return done
+    return len(ids)
 
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1750)

@@ -33,8 +33,10 @@ app.conf.update(
     task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
     timezone="UTC",
     enable_utc=True,
+    beat_scheduler="vocplatform.beat:HeartbeatScheduler",
 )
 app.conf.beat_schedule = {
+    # Beat records its own heartbeat as it sends this (vocplatform.beat); a worker, as it runs it.
     "heartbeat": {"task": "vocplatform.tasks.heartbeat", "schedule": 30.0, "args": ["beat"]},
     "invitations-sweep": {"task": "surveys.tasks.invitations_sweep_task", "schedule": 60.0},
     "loops-sweep": {"task": "loops.tasks.loops_sweep_task", "schedule": 60.0},

@@ -70,8 +70,12 @@ def env_list(name: str, default: Sequence[str], *, environ: Mapping[str, str] | 
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_choice(name: str, default: str, choices: Sequence[str], *, environ: Mapping[str, str] | None = None) -> str:
+def env_choice(
+    name: str, default: str, choices: Sequence[str], *, upper: bool = False, environ: Mapping[str, str] | None = None
+) -> str:
+    """One of ``choices``; with ``upper``, the value is read in capitals ("debug" is "DEBUG")."""
     value = env_str(name, default, environ=environ)
+    value = value.upper() if upper else value
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
     return value
@@ -106,6 +110,13 @@ def email_settings(url: str) -> dict[str, object]:
         port = parts.port or (465 if parts.scheme == "smtps" else 25)
     except ValueError:
         raise ImproperlyConfigured(f"EMAIL_URL has an invalid port: {url!r}") from None
+    tls = query.get("tls", ["0"])[0].strip().lower()
+    if tls not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"EMAIL_URL has tls={tls!r}; use one of 1/0, true/false, yes/no, on/off.")
+    if parts.scheme == "smtps" and tls in _TRUE:
+        raise ImproperlyConfigured(
+            "EMAIL_URL: smtps:// is TLS from the start; ?tls=1 (STARTTLS) is for smtp://, usually on port 587."
+        )
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": parts.hostname or "localhost",
@@ -113,6 +124,6 @@ def email_settings(url: str) -> dict[str, object]:
         "EMAIL_HOST_USER": unquote(parts.username or ""),
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_SSL": parts.scheme == "smtps",
-        "EMAIL_USE_TLS": query.get("tls", ["0"])[0].lower() in _TRUE,
+        "EMAIL_USE_TLS": tls in _TRUE,
         "EMAIL_TIMEOUT": 20,
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from vocplatform.env import email_settings, env_bool, env_int, env_list, env_str, env_url
+from vocplatform.env import email_settings, env_bool, env_choice, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -22,7 +22,7 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-embedded-demo-key-change-me")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=["http", "https"]).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -215,7 +215,7 @@ else:
         CELERY_BROKER_TRANSPORT = "vocplatform.broker:Transport"  # a publish without a new client
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE_FILE = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30, minimum=1)
 
 # --- REST framework -----------------------------------------------------------------------------
@@ -285,6 +285,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- logging -----------------------------------------------------------------------------------------
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -294,7 +295,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
         "server": {"class": "logging.StreamHandler", "filters": ["redact_tokens"], "formatter": "server"},
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # The development server's request log, which would otherwise print every survey link.

@@ -9,9 +9,9 @@ from vocplatform.services import heartbeat_record
 
 @shared_task(name="vocplatform.tasks.heartbeat", acks_late=True, time_limit=30, soft_time_limit=25)
 def heartbeat(source: str) -> None:
-    """Beat sends it, a worker runs it: a fresh row proves both are alive."""
+    """Beat sends it (and records its own heartbeat as it does, see vocplatform.beat); a worker runs
+    it, and a fresh "worker" row proves one is alive. ``source`` names the sender."""
     heartbeat_record(name="worker")
-    heartbeat_record(name=source)
 
 
 def _when(now: str | None) -> dt.datetime | None:

@@ -277,15 +277,16 @@ def health_mark_dirty(*, account_id: int) -> None:
     )
 
 
-def health_recompute_dirty(*, limit: int = 2000) -> int:
-    """The sweeper's part: recompute accounts marked dirty, then unmark those not marked again meanwhile."""
+def health_recompute_dirty(*, limit: int = 2000) -> list[int]:
+    """The sweeper's part: recompute the accounts marked dirty longest, then unmark those not marked
+    again meanwhile. Returns the ids of the accounts recomputed (their churn risk is next)."""
     started = timezone.now()
-    ids = list(HealthDirty.objects.order_by("since").values_list("account_id", flat=True)[:limit])
+    ids = list(HealthDirty.objects.order_by("since", "account_id").values_list("account_id", flat=True)[:limit])
     if not ids:
-        return 0
-    done = health_recompute(account_ids=ids, now=started)
+        return []
+    health_recompute(account_ids=ids, now=started)
     HealthDirty.objects.filter(account_id__in=ids, since__lte=started).delete()
-    return done
+    return ids
 
 
 def health_history(*, account_id: int, today: dt.date) -> tuple[HealthSnapshot | None, HealthSnapshot | None]:

@@ -54,7 +54,7 @@ def ran(marks: Path, tag: str) -> bool:
 
 def beats() -> int:
     """How many of beat's heartbeats a worker has run."""
-    return Heartbeat.objects.filter(name="beat").values_list("beats", flat=True).first() or 0
+    return Heartbeat.objects.filter(name="worker").values_list("beats", flat=True).first() or 0
 
 
 def test_a_busy_worker_keeps_consuming_across_broker_restarts(redis: RedisServer, tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]

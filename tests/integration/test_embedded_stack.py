@@ -115,7 +115,8 @@ def test_make_run_stack_serves_demo_data_and_runs_tasks_on_the_real_worker(tmp_p
         wait_for(lambda: http_ok(f"{base}/auth/login/"), 60, "the web server")
         db = var_dir / "vocplatform.sqlite3"
         # beat schedules the heartbeat every second; only a real worker consuming the broker runs it
-        wait_for(lambda: heartbeat(db, "beat") >= 2, 90, "beat to schedule and the worker to run two heartbeats")
+        wait_for(lambda: heartbeat(db, "beat") >= 2, 90, "beat to send two heartbeats")
+        wait_for(lambda: heartbeat(db, "worker") >= 2, 90, "the worker to run two heartbeats")
         opener = sign_in(base, "maria", "vocdemo-2026")
         home = opener.open(f"{base}/", timeout=10).read().decode()
         assert "Welcome, Maria" in home

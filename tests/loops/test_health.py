@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_a_new_response_marks_the_account_and_the_sweeper_recomputes_its_snapshot(answer, contact):
     answer(contact, 10, "Great")
     assert HealthDirty.objects.filter(account=contact.account).exists()
-    assert health_recompute_dirty() == 1
+    assert health_recompute_dirty() == [contact.account.pk]
     first = HealthSnapshot.objects.get(account=contact.account)
     assert not HealthDirty.objects.exists()
     answer(contact, 0, "Terrible, the outage lost us a day")

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -56,3 +60,57 @@ def test_email_url_becomes_smtp_settings():
 def test_an_unknown_email_scheme_is_refused():
     with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
         email_settings("carrier-pigeon://loft")
+
+
+OWN = ("SITE_URL", "LOG_LEVEL", "EMAIL_URL")
+
+
+def start(**env: str) -> subprocess.CompletedProcess[str]:
+    """Load the settings the way every process does at start-up (django.setup())."""
+    variables = {k: v for k, v in os.environ.items() if k not in OWN}
+    variables.update({"DJANGO_SETTINGS_MODULE": "vocplatform.settings", **env})
+    program = "import django; django.setup(); print('started')"
+    return subprocess.run([sys.executable, "-c", program], env=variables, capture_output=True, text=True)
+
+
+def test_smtps_url_asking_for_starttls_too_is_refused_at_start_up() -> None:
+    # smtps:// is implicit TLS; ?tls=1 asks for STARTTLS on top. Django's SMTP backend refuses the
+    # pair only when the first email is sent ("mutually exclusive"): every outbox send would fail.
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        email_settings("smtps://user:secret@smtp.example.com:465?tls=1")
+
+
+def test_email_url_with_an_unreadable_tls_flag_is_refused() -> None:
+    # "?tls=true" works; "?tls=required" must not quietly mean no TLS (the password in clear).
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        email_settings("smtp://user:secret@smtp.example.com:587?tls=required")
+
+
+def test_site_url_without_a_scheme_is_refused_at_start_up() -> None:
+    # SITE_URL makes every survey, unsubscribe and notification link in an email. Without the
+    # scheme those links ("voc.example.com/s/<token>/") are not links at all.
+    done = start(SITE_URL="voc.example.com")
+    assert done.returncode != 0, done.stdout
+    assert "SITE_URL" in done.stderr
+
+
+def test_unknown_log_level_is_refused_with_a_message_naming_the_variable() -> None:
+    done = start(LOG_LEVEL="verbose")
+    assert done.returncode != 0
+    assert "LOG_LEVEL" in done.stderr, done.stderr[-600:]
+
+
+def test_lower_case_log_level_is_understood() -> None:
+    # .env.example writes LOG_LEVEL=INFO; "debug" is the obvious way to ask for more and crashes start-up.
+    done = start(LOG_LEVEL="debug")
+    assert done.returncode == 0, done.stderr[-600:]
+
+
+def test_beat_keeps_its_schedule_file_under_var_dir() -> None:
+    # `make beat` and the production `celery -A vocplatform beat` pass no --schedule (runstack does):
+    # the setting must be the one Celery reads, or the file lands in the working directory.
+    from django.conf import settings
+
+    from vocplatform.celery import app
+
+    assert app.conf.beat_schedule_filename == settings.CELERY_BEAT_SCHEDULE_FILENAME

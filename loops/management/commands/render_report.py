@@ -10,25 +10,25 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from loops.models import ReportKind
-from loops.reports.filters import default_filters
+from loops.reports.filters import MAX_DAYS, default_filters
 from loops.reports.packs import render_pack
 from surveys.models import Account
 from vocplatform.models import Team, User
 from vocplatform.progress import progress_bar
+from vocplatform.query_params import date_param
 from vocplatform.visibility import SYSTEM
 
 
 def parse_period(value: str) -> tuple[dt.date, dt.date]:
+    """START:END, read as the staff app reads its dates (years 2 to 9998) and capped as it caps them."""
     start, _sep, end = value.partition(":")
-    try:
-        first, last = parse_date(start), parse_date(end)
-    except ValueError:
-        first = last = None
+    first, last = date_param(start), date_param(end)
     if first is None or last is None or first > last:
         raise CommandError(f"--period must be START:END as YYYY-MM-DD:YYYY-MM-DD, start first; got {value!r}.")
+    if (last - first).days > MAX_DAYS:
+        raise CommandError(f"--period may span at most {MAX_DAYS} days (five years); got {value!r}.")
     return first, last
 
 

@@ -40,6 +40,8 @@ def test_review_and_account_packs(crafted, tmp_path):
     [
         ["weekly", "--period", "2025-03-16:2025-03-03"],
         ["weekly", "--period", "last week"],
+        ["weekly", "--period", "2026-01-01:9999-12-31"],  # open-ended: past the five years a pack spans
+        ["weekly", "--period", "9999-12-25:9999-12-31"],  # its day boundaries overflow between time zones
         ["weekly", "--team", "Nowhere"],
         ["account"],
         ["account", "--account", "NO-SUCH"],

@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 "vocplatform",
                 "beat",
                 "--loglevel=INFO",
-                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILE}",
+                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
             ],
         }
         # The web server's statements are bounded like gunicorn's (settings.DATABASE_WEB_STATEMENT_TIMEOUT).
