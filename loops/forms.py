@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -11,12 +12,28 @@ from django.utils.translation import gettext_lazy as _
 
 from loops.models import Loop, NotificationSettings, PlanStep, Priority, RootCause
 from loops.selectors.cases import assignable_staff
+from vocplatform.query_params import int_param
 
+# A plan step may be recorded late, but not as due more than a year ago (a typo in the year).
+STEP_DUE_MAX_DAYS_AGO = 365
 CHANNELS = [("phone", _("Phone")), ("email", _("Email")), ("meeting", _("Meeting")), ("video", _("Video call"))]
 
 
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, with a value that cannot be an id refused as an unknown choice before the query:
+    SQLite raises OverflowError on an IN list holding a number past 64 bits."""
+
+    def _check_values(self, value: Any) -> Any:  # Django's own step (5.2), missing from django-stubs
+        for pk in value:
+            if int_param(str(pk)) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
 def _root_causes() -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
+    return IdsChoiceField(
         queryset=RootCause.objects.filter(active=True), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -82,7 +99,7 @@ class StepForm(forms.Form):
 
     def clean_due_on(self) -> dt.date:
         due = self.cleaned_data["due_on"]
-        if due < timezone.localdate() - dt.timedelta(days=365):
+        if due < timezone.localdate() - dt.timedelta(days=STEP_DUE_MAX_DAYS_AGO):
             raise forms.ValidationError(_("That date is more than a year ago."))
         return due
 

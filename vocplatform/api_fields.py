@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rest_framework import serializers
@@ -16,6 +17,9 @@ def _check(value: Any, depth: int = 0) -> None:
         # The database cannot store NUL, and lone surrogates are not text (PostgreSQL refuses both).
         if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
             raise serializers.ValidationError("Text may not contain NUL or unpaired surrogate characters.")
+    elif isinstance(value, float) and not math.isfinite(value):
+        # JSON's 1e999 reads as infinity, which no JSON column can hold.
+        raise serializers.ValidationError("Numbers must be finite (1e999 is too large).")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check(key, depth + 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from vocplatform.models import ApiKey, User
+from vocplatform.throttling import client_ip
 from vocplatform.visibility import is_staff_member
 
 if TYPE_CHECKING:
@@ -93,6 +95,14 @@ def apikey_usable(api_key: ApiKey, now: dt.datetime) -> str | None:
     return None
 
 
+def _address(text: str) -> str | None:
+    """An IP address the column can hold, or None (a proxy may forward anything)."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
 def _record_use(api_key: ApiKey, ip: str | None, now: dt.datetime) -> None:
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USE_RESOLUTION)
     ApiKey.objects.filter(stale, pk=api_key.pk).update(last_used_at=now, last_used_ip=ip)
@@ -118,7 +128,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         refusal = apikey_usable(api_key, now)
         if refusal:
             raise exceptions.AuthenticationFailed(refusal)
-        _record_use(api_key, request.META.get("REMOTE_ADDR"), now)
+        _record_use(api_key, _address(client_ip(request)), now)  # behind DJANGO_TRUSTED_PROXIES, the caller's
         return api_key.user, api_key
 
     def authenticate_header(self, request: Request) -> str | None:

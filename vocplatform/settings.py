@@ -249,6 +249,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "vocplatform.api_pagination.Cursor",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1, maximum=1000),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "vocplatform.api_parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "vocplatform.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "vocplatform.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [

@@ -4,6 +4,7 @@ and a reason when no contact was logged). A loop the caller may not see is a 404
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
@@ -14,6 +15,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from loops.forms import CHANNELS, STEP_DUE_MAX_DAYS_AGO
 from loops.models import Loop, Note, PlanStep, Priority, RootCause
 from loops.selectors.cases import loop_get, loops_visible, next_due
 from loops.services import cases
@@ -186,7 +188,9 @@ class NoteInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=Note.Kind.choices, default=Note.Kind.NOTE, help_text="contact: a conversation with the customer."
     )
-    channel = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(
+        choices=CHANNELS, required=False, allow_blank=True, default="", help_text="How the customer was reached."
+    )
     at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="When the contact was.")
 
 
@@ -212,6 +216,11 @@ class StepInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=300)
     owner = UsernameField(help_text="Username or email of the staff member who does it.")
     due_on = serializers.DateField()
+
+    def validate_due_on(self, due: dt.date) -> dt.date:
+        if due < timezone.localdate() - dt.timedelta(days=STEP_DUE_MAX_DAYS_AGO):
+            raise serializers.ValidationError("That date is more than a year ago.")
+        return due
 
 
 class LoopStepsView(LoopStatusView):

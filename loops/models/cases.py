@@ -164,6 +164,7 @@ class PolicyOverride(models.Model):
         WAIVE_SLA = "waive_sla", _("SLA waived")
         REASSIGN = "reassign", _("Reassigned away from the account's manager")
         REOPEN = "reopen", _("Reopened")
+        BACKDATED_CONTACT = "backdated_contact", _("Contact logged after its deadline, dated before it")
 
     loop = models.ForeignKey(Loop, on_delete=models.CASCADE, related_name="overrides")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -12,10 +12,10 @@ from django.http import QueryDict
 from loops.models import Loop
 from loops.reports.accountability import FIGURES, figure_loops
 from loops.reports.advocacy import DURATION_BANDS, duration_q, group_q
-from loops.reports.feedback import theme_q
 from loops.reports.filters import ReportFilters, invitations_filtered, loops_filtered, responses_filtered
 from loops.selectors.cases import Viewer
 from surveys.models import Band, Response
+from surveys.models.responses import has_theme
 from surveys.models.surveys import SCALES
 from vocplatform.query_params import int_param
 
@@ -40,7 +40,7 @@ def drill_responses(*, viewer: Viewer, filters: ReportFilters, params: QueryDict
     if (low := int_param(params.get("min_score"), digits=9)) is not None:
         responses = responses.filter(score__gte=low)
     if theme := params.get("theme", "").strip()[:80]:
-        responses = responses.filter(theme_q(theme))
+        responses = responses.filter(has_theme(theme))
     return responses
 
 

@@ -16,7 +16,7 @@ from loops.reports.filters import ReportFilters, invitations_filtered, responses
 from loops.reports.periods import Bucket, bucket_key, buckets, trunc
 from loops.selectors.cases import Viewer
 from surveys.models import Band, Invitation, Response, ScoreKind, Theme
-from surveys.models.responses import theme_marker
+from surveys.models.responses import has_theme, theme_marker
 from surveys.models.surveys import SCALES
 
 Z_95 = 1.96
@@ -194,10 +194,6 @@ class ThemeRow:
         return None if self.detractors == 0 else self.detractor_mentions / self.detractors * 100
 
 
-def theme_q(name: str) -> Q:
-    return Q(theme_names__contains=theme_marker(name))
-
-
 def _theme_names() -> list[str]:
     return list(Theme.objects.filter(active=True).order_by("name").values_list("name", flat=True))
 
@@ -221,8 +217,8 @@ def _theme_counts(responses: QuerySet[Response], names: list[str]) -> ThemeCount
     detractor = Q(score_band=Band.DETRACTOR)
     aggregates: dict[str, Count] = {"responses": Count("pk"), "detractors": Count("pk", filter=detractor)}
     for i, name in enumerate(names):
-        aggregates[f"t{i}"] = Count("pk", filter=theme_q(name))
-        aggregates[f"d{i}"] = Count("pk", filter=theme_q(name) & detractor)
+        aggregates[f"t{i}"] = Count("pk", filter=has_theme(name))
+        aggregates[f"d{i}"] = Count("pk", filter=has_theme(name) & detractor)
     row = responses.aggregate(**aggregates)
     counts: ThemeCounts = {theme_marker(name): (row[f"t{i}"], row[f"d{i}"]) for i, name in enumerate(names)}
     counts[None] = (row["responses"], row["detractors"])
@@ -249,7 +245,7 @@ def _theme_counts_unnested(responses: QuerySet[Response]) -> ThemeCounts:
 
 def theme_trend(*, viewer: Viewer, filters: ReportFilters, names: list[str]) -> list[tuple[Bucket, dict[str, int]]]:
     """Mentions of each named theme per week or month."""
-    aggregates = {f"t{i}": Count("pk", filter=theme_q(name)) for i, name in enumerate(names)}
+    aggregates = {f"t{i}": Count("pk", filter=has_theme(name)) for i, name in enumerate(names)}
     if not aggregates:
         return [(b, {}) for b in buckets(filters)]
     rows = (

@@ -86,7 +86,14 @@ def loop_log_contact(
     )
     timeline.record(loop, actor=actor, action="contact logged", after=channel or "contact", at=now)
     if loop.first_contact_at is None:
-        _set(loop, actor, "first_contact_at", max(at, loop.opened_at), at=now)
+        first = max(at, loop.opened_at)
+        deadline = loop.first_contact_due_at
+        if deadline is not None and first <= deadline < now:
+            # The SLA counts as met by the date given; supervisors see that it was given late.
+            reason = "Logged after the first-contact deadline and dated before it, so the SLA counts as met."
+            detail = f"dated {first:%Y-%m-%d %H:%M}, logged {now:%Y-%m-%d %H:%M} (UTC)"
+            _override(loop, PolicyOverride.Kind.BACKDATED_CONTACT, actor, reason, detail, at=now)
+        _set(loop, actor, "first_contact_at", first, at=now)
     if loop.status == Loop.Status.NEW:
         _set(loop, actor, "status", Loop.Status.CONTACTED, at=now)
     loop.save()

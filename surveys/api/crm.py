@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from surveys.models import Account, Contact
 from surveys.selectors.crm import account_get, account_list, contact_get, contact_list
+from surveys.services import import_fields
 from surveys.services.imports import ImportPlan, ImportRefused, ImportResult, PlannedRow, import_apply
 from vocplatform.api_fields import JSONObjectField, UsernameField
 from vocplatform.api_filters import DateTimeFilter, IdFilter
@@ -76,6 +77,13 @@ class AccountUpsertSerializer(serializers.Serializer):
     churned_at = serializers.DateField(required=False, allow_null=True)
     outcome = serializers.ChoiceField(choices=Account.Outcome.choices, required=False)
     custom_attributes = JSONObjectField(required=False, help_text="Merged into the stored attributes.")
+
+    def validate_domain(self, value: str) -> str:
+        """As the CSV import reads it: "https://www.Acme.com/" is acme.com."""
+        try:
+            return import_fields.domain(value) if value else value
+        except ValueError as refused:
+            raise serializers.ValidationError(str(refused)) from None
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -334,11 +342,14 @@ class ContactUpsertView(generics.GenericAPIView):  # type: ignore[type-arg]
     def post(self, request: Request) -> Response:
         [item] = _validated(request, ContactUpsertSerializer, ContactBulkSerializer, "")
         result = contacts_upsert([dict(item)], bulk=False)
-        stored = Contact.objects.select_related("account").annotate(email_key=Lower("email"))
+        stored = Contact.objects.select_related("account")
         if item.get("external_id"):
             contact = stored.get(external_id=item["external_id"])
         else:
-            contact = stored.get(account__external_id=item["account_external_id"], email_key=item["email"].lower())
+            # Matched in Python, as the import matched it: SQLite's LOWER() folds ASCII letters only.
+            email = item["email"].lower()
+            account_contacts = stored.filter(account__external_id=item["account_external_id"])
+            contact = next(c for c in account_contacts.iterator() if c.email.lower() == email)
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ContactSerializer(contact).data, status=code)
 

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
 from surveys.models import Answer, Band, Response
-from surveys.models.responses import theme_marker
+from surveys.models.responses import has_theme
 from surveys.selectors.responses import response_get, response_list
 from vocplatform.api_filters import DateTimeFilter, IdFilter
 from vocplatform.spreadsheets import neutralised
@@ -114,7 +114,7 @@ class ResponseFilter(django_filters.FilterSet):
         )
 
     def filter_theme(self, queryset: QuerySet[Response], name: str, value: str) -> QuerySet[Response]:
-        return queryset.filter(theme_names__contains=theme_marker(value)) if value else queryset
+        return queryset.filter(has_theme(value)) if value else queryset
 
 
 class ResponseListView(generics.ListAPIView):  # type: ignore[type-arg]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models.crm import Account, Contact
@@ -16,6 +19,12 @@ def theme_marker(name: str) -> str:
     """How one theme sits in ``Response.theme_names``: "|Billing|". A "|" inside a name (nothing
     forbids one) becomes "/", so that the separators stay unambiguous."""
     return f"|{name.replace('|', '/')}|"
+
+
+def has_theme(name: str) -> Q:
+    """Responses given this theme: its marker within ``theme_names``, case and all. (``contains``
+    would be LIKE on SQLite, which ignores the case of ASCII letters; PostgreSQL's does not.)"""
+    return Q(GreaterThan(StrIndex("theme_names", Value(theme_marker(name))), 0))
 
 
 def theme_names_text(names: Iterable[str]) -> str:

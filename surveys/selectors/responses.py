@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from surveys.models import Account, Answer, Response, Survey
-from surveys.models.responses import theme_marker
+from surveys.models.responses import has_theme
 from surveys.selectors.search import comments_matching
 from vocplatform.models import User
 from vocplatform.visibility import _System, visible
@@ -102,7 +102,7 @@ def _analysed(responses: QuerySet[Response], filters: ResponseFilters) -> QueryS
             Q(analysis__corrected=negative) | Q(analysis__corrected__isnull=True, analysis__negative=negative)
         )
     if filters.theme:
-        responses = responses.filter(theme_names__contains=theme_marker(filters.theme))
+        responses = responses.filter(has_theme(filters.theme))
     return comments_matching(responses, filters.q)
 
 
