@@ -7,7 +7,6 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 
 from loops.models import HealthSnapshot
 from loops.selectors.health import BANDS, account_for_health, accounts_by_health
+from loops.services.health import snapshot_date
 from surveys.models import Account
 from vocplatform.models import User
 
@@ -52,7 +52,7 @@ class HealthListView(generics.ListAPIView):  # type: ignore[type-arg]
     cursor_ordering = "pk"
 
     def get_queryset(self) -> QuerySet[Account]:
-        return accounts_by_health(viewer=self.request.user, today=timezone.localdate())
+        return accounts_by_health(viewer=self.request.user, today=snapshot_date())
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
@@ -89,7 +89,7 @@ class AccountHealthView(generics.GenericAPIView):  # type: ignore[type-arg]
     @extend_schema(responses={200: AccountHealthDetailSerializer})
     def get(self, request: Request, pk: int) -> Response:
         account = account_for_health(viewer=request.user, pk=pk)
-        today = timezone.localdate()
+        today = snapshot_date()
         snapshots = list(
             HealthSnapshot.objects.filter(
                 account=account, date__gt=today - dt.timedelta(days=HISTORY_DAYS), date__lte=today

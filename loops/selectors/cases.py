@@ -43,6 +43,25 @@ def loops_visible(viewer: Viewer) -> QuerySet[Loop]:
     return Loop.objects.filter(condition)
 
 
+def loops_supervised(viewer: Viewer) -> QuerySet[Loop]:
+    """The loops the viewer answers for above their owners: every loop for an admin; for a
+    supervisor, those of their teams (by the account's manager, the loop's owner or its queue);
+    none for anyone else. Seeing a loop (as its watcher, say) is not supervising it."""
+    if isinstance(viewer, _System) or (isinstance(viewer, User) and viewer.is_active and viewer.is_cx_admin):
+        return Loop.objects.all()
+    if not isinstance(viewer, User) or not viewer.is_active or not viewer.is_supervisor:
+        return Loop.objects.none()
+    teams = Q(account__owner__team__supervisor=viewer) | Q(owner__team__supervisor=viewer)
+    return Loop.objects.filter(teams | Q(account__owner=viewer) | Q(queue_team__supervisor=viewer))
+
+
+def may_reassign(user: User, loop: Loop) -> bool:
+    """Its owner may hand a loop on; above them, its supervisor or an admin."""
+    if loop.owner_id == user.pk or (user.is_active and user.is_cx_admin):
+        return True
+    return user.is_supervisor and loops_supervised(user).filter(pk=loop.pk).exists()
+
+
 def next_due() -> Case:
     """The deadline that matters now: first contact until it happens, then resolution; a waived
     SLA is no deadline (NULL: never overdue, listed after the loops that have one)."""
@@ -186,8 +205,8 @@ def step_get(*, viewer: Viewer, pk: int) -> PlanStep:
 
 
 def overrides_to_review(*, viewer: Viewer, reviewed: bool = False) -> QuerySet[PolicyOverride]:
-    """Overrides on the viewer's loops. Nobody reviews their own: those wait for someone else."""
-    overrides = PolicyOverride.objects.filter(loop__in=loops_visible(viewer), reviewed_at__isnull=not reviewed)
+    """Overrides on the loops the viewer supervises. Nobody reviews their own: those wait for someone else."""
+    overrides = PolicyOverride.objects.filter(loop__in=loops_supervised(viewer), reviewed_at__isnull=not reviewed)
     if isinstance(viewer, User) and not reviewed:
         overrides = overrides.exclude(actor=viewer)
     return overrides.select_related("loop__account", "actor", "reviewed_by").order_by("-at")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from loops.models import HealthSnapshot
 from surveys.models import Account
 from vocplatform.visibility import visible
 
-BANDS = ("red", "yellow", "green", "unknown")
+UNKNOWN = "unknown"
+BANDS = ("red", "yellow", "green", UNKNOWN)
 
 
 def accounts_by_health(*, viewer: Any, band: str = "", today: dt.date) -> QuerySet[Account]:
@@ -29,7 +30,9 @@ def accounts_by_health(*, viewer: Any, band: str = "", today: dt.date) -> QueryS
         )
         .select_related("owner")
     )
-    if band in BANDS:
+    if band == UNKNOWN:  # never scored (no snapshot yet) is unknown too, so the tabs add up to "All"
+        accounts = accounts.filter(Q(band=UNKNOWN) | Q(band__isnull=True))
+    elif band in BANDS:
         accounts = accounts.filter(band=band)
     return accounts.order_by(F("risk").desc(nulls_last=True), F("health").asc(nulls_last=True), "name")
 

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from loops.models import AccountRisk, ChurnModelVersion, HealthComponent
-from loops.services.health import component_values
+from loops.services.health import component_values, snapshot_date
 from surveys.models import Account
 
 if TYPE_CHECKING:  # scikit-learn loads with loops.health.churn: only where a model is trained
@@ -53,7 +53,7 @@ def feature_rows(accounts: QuerySet[Account], *, now: dt.datetime | None = None)
     records = list(accounts.order_by("pk").values(*ACCOUNT_FIELDS))
     configured = [c for c in HealthComponent.objects.filter(active=True) if c.kind != HealthComponent.Kind.ATTRIBUTE]
     health = component_values([(r["pk"], r["custom_attributes"]) for r in records], configured, now)
-    today = timezone.localdate(now)
+    today = snapshot_date(now)
     return {r["pk"]: _feature_row(r, health[r["pk"]], today) for r in records}
 
 

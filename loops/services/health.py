@@ -189,6 +189,12 @@ def _component_dict(value: ComponentValue) -> dict[str, Any]:
     }
 
 
+def snapshot_date(now: dt.datetime | None = None) -> dt.date:
+    """The day a snapshot is filed under: the site's calendar (TIME_ZONE), the same for every viewer
+    and for the nightly run, whatever the time zone of the person who asked."""
+    return timezone.localdate(now or timezone.now(), timezone.get_default_timezone())
+
+
 def health_recompute(
     *,
     account_ids: Sequence[int] | None = None,
@@ -204,7 +210,7 @@ def health_recompute(
         scores = health_scores(account_ids, now=now)
     finally:
         gc.enable()
-    today = timezone.localdate(now)
+    today = snapshot_date(now)
     before = bands_before(account_ids=account_ids, today=today)
     snapshots = [
         {

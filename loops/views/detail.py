@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from loops import forms as loop_forms
 from loops.models import Loop
-from loops.selectors.cases import loop_get, loop_timeline, step_get
+from loops.selectors.cases import loop_get, loop_timeline, may_reassign, step_get
 from loops.services import cases
 from loops.services.followup import followup_survey_for
 from vocplatform.models import User
@@ -64,7 +64,7 @@ def _page(
         "timeline": loop_timeline(loop=loop),
         "now": timezone.now(),
         "today": timezone.localdate(),
-        "can_reassign": user.is_cx_admin or user.is_supervisor or loop.owner_id == user.pk,
+        "can_reassign": may_reassign(user, loop),
         "watching": any(w.pk == user.pk for w in loop.watchers.all()),
         "followup_available": followup_survey_for(loop) is not None,
         "step_statuses": loop.steps.model.Status.choices,
@@ -124,7 +124,7 @@ def loop_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     loop = loop_get(viewer=request.user, pk=pk)
     user = request.user
     assert isinstance(user, User)
-    if action == "reassign" and not (user.is_cx_admin or user.is_supervisor or loop.owner_id == user.pk):
+    if action == "reassign" and not may_reassign(user, loop):
         raise Http404
     form = FORMS[action](request.POST)
     if form.is_valid():

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from loops.health.scoring import HealthScore, what_moved
 from loops.selectors.health import BANDS, account_for_health, accounts_by_health
 from loops.services.churn import churn_score
-from loops.services.health import health_history, health_recompute
+from loops.services.health import health_history, health_recompute, snapshot_date
 from vocplatform.permissions import staff_required
 
 PAGE_SIZE = 50
@@ -22,14 +23,14 @@ PAGE_SIZE = 50
 @staff_required
 def health_index(request: HttpRequest) -> HttpResponse:
     band = request.GET.get("band", "")
-    today = timezone.localdate()
+    today = snapshot_date()
     page = Paginator(accounts_by_health(viewer=request.user, band=band, today=today), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "loops/health_list.html",
-        {"page": page, "band": band if band in BANDS else "", "bands": BANDS, "query": f"band={band}"},
+        {"page": page, "band": band if band in BANDS else "", "bands": BANDS, "query": urlencode({"band": band})},
     )
 
 
@@ -49,7 +50,7 @@ def _as_score(snapshot) -> HealthScore | None:  # type: ignore[no-untyped-def]
 @staff_required
 def account_health(request: HttpRequest, pk: int) -> HttpResponse:
     account = account_for_health(viewer=request.user, pk=pk)
-    latest, earlier = health_history(account_id=account.pk, today=timezone.localdate())
+    latest, earlier = health_history(account_id=account.pk, today=snapshot_date())
     current, before = _as_score(latest), _as_score(earlier)
     risk = getattr(account, "churn_risk", None)
     context = {

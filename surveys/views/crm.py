@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -65,7 +67,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_index(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     page = Paginator(contact_list(viewer=request.user, q=q), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "surveys/contact_list.html", {"page": page, "q": q})
+    return render(request, "surveys/contact_list.html", {"page": page, "q": q, "query": urlencode({"q": q})})
 
 
 @staff_required
