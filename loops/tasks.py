@@ -55,16 +55,17 @@ def loops_sweep_task() -> int:
     record follow-up answers whose task was lost, and email the notifications waiting to go out."""
     from loops.services.alerts import responses_awaiting_alert
     from loops.services.followup import followups_unrecorded
-    from vocplatform.queueing import requeue_claim
+    from vocplatform.queueing import enqueue, requeue_claim
 
     pending = requeue_claim("response-alert", responses_awaiting_alert())
     for response_id in pending:
-        response_alert_task.delay(response_id)
+        enqueue(response_alert_task, response_id, swept=True)
     followups = requeue_claim("followup-record", followups_unrecorded())
     for response_id in followups:
-        followup_record_task.delay(response_id)
-    notifications_email_task.delay()
-    health_recompute_dirty_task.delay()
+        enqueue(followup_record_task, response_id, swept=True)
+    # A publish that fails stops none of the rest: the next sweep finds the work again.
+    enqueue(notifications_email_task, swept=True)
+    enqueue(health_recompute_dirty_task, swept=True)
     return len(pending) + len(followups)
 
 

@@ -9,7 +9,7 @@ from surveys.services import invitations as invitation_services
 from surveys.services.import_jobs import import_job_check, import_job_run, import_jobs_stalled
 from surveys.services.outbox import outbox_send, outbox_stale
 from surveys.signals import response_saved
-from vocplatform.queueing import requeue_claim
+from vocplatform.queueing import enqueue, requeue_claim
 
 # Every task: late ack (redelivered if the worker dies), retries with exponential back-off and jitter.
 
@@ -66,28 +66,28 @@ def invitations_sweep_task() -> dict[str, int]:
     re-enqueue outbox messages, analyses and imports whose task was lost. The database is the source of truth."""
     due = invitation_services.invitations_due()
     if due:
-        invitations_dispatch_task.delay(due)
+        enqueue(invitations_dispatch_task, due, swept=True)
     reminded = sum(
         invitation_services.invitation_remind(invitation_id=pk) for pk in invitation_services.reminders_due()
     )
     expired = invitation_services.invitations_expire()
     stale = requeue_claim("outbox-send", outbox_stale())
     for message_id in stale:
-        outbox_send_task.delay(message_id)
+        enqueue(outbox_send_task, message_id, swept=True)
     from surveys.services.analysis import responses_awaiting_analysis
 
     unanalysed = requeue_claim("response-analysis", responses_awaiting_analysis())
     for response_id in unanalysed:
         # The lost message may have been the one for the response's creation, so it is announced as
         # created; the receivers act once per response whatever they are told (the webhook has a key).
-        response_recorded_task.delay(response_id, True)
+        enqueue(response_recorded_task, response_id, True, swept=True)
     to_check, to_import = import_jobs_stalled()
     checks = requeue_claim("import-check", to_check)
     for job_id in checks:
-        import_job_check_task.delay(job_id)
+        enqueue(import_job_check_task, job_id, swept=True)
     imports = requeue_claim("import-run", to_import)
     for job_id in imports:
-        import_job_run_task.delay(job_id)
+        enqueue(import_job_run_task, job_id, swept=True)
     return {
         "due": len(due),
         "reminded": reminded,

@@ -92,3 +92,25 @@ def test_a_reminder_due_at_night_waits_for_the_send_window_instead_of_blocking_t
     assert invitation.reminders_sent == 0
     assert invitation.next_reminder_at == next_send_time(sleeper.time_zone, now=now) > now
     assert reminders_due(now=now) == []
+
+
+def test_a_publish_the_broker_refuses_stops_none_of_the_sweeps_other_work(survey, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from surveys import tasks
+
+    def refused(*args):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    now = timezone.now()
+    due = InvitationFactory(survey=survey, status=Invitation.Status.SCHEDULED, scheduled_for=now)
+    stale = sent_invitation(survey, ContactFactory(), reminder_due=None)
+    Invitation.objects.filter(pk=stale.pk).update(expires_at=now - dt.timedelta(minutes=1))
+    monkeypatch.setattr(tasks.invitations_dispatch_task, "delay", refused)
+
+    outcome = invitations_sweep_task()
+
+    assert outcome["due"] == 1  # found; its task waits for the next sweep
+    assert Invitation.objects.get(pk=due.pk).status == Invitation.Status.SCHEDULED
+    assert outcome["expired"] == 1
+    assert Invitation.objects.get(pk=stale.pk).status == Invitation.Status.EXPIRED
