@@ -101,9 +101,10 @@ def import_job_check(*, job_id: int, retry: bool = False) -> None:
             finished_at=timezone.now(),
         )
         return
-    # No heartbeat during the dry run: it runs in a transaction that is rolled back, which would
-    # drop the beats and hold the job's row locked until the end.
-    result = import_apply(plan=plan, skip_invalid=True, dry_run=True)
+    # The dry run is one transaction, rolled back: its heartbeat goes beside it, as an import's
+    # does, or a large file's check would look lost to the sweeper and be started again.
+    with _beats_beside(partial(_beat, job.pk)) as beat:
+        result = import_apply(plan=plan, skip_invalid=True, dry_run=True, progress=lambda _done, _total: beat())
     preview = {
         "columns": plan.columns,
         "custom_types": plan.custom_types,
@@ -183,7 +184,7 @@ def _import_all(job: ImportJob, attempt: int, plan: ImportPlan) -> None:
     """The good rows chunk by chunk, beating after each, in one transaction that also marks the job done."""
     good = plan.good_rows
     total = ImportResult(skipped=len(plan.bad_lines))
-    with _beats_beside(job.pk, attempt) as beat, transaction.atomic():
+    with _beats_beside(partial(_owned_beat, job.pk, attempt)) as beat, transaction.atomic():
         for start in range(0, len(good), CHUNK_ROWS):
             chunk = replace(plan, rows=good[start : start + CHUNK_ROWS], errors=[])
             part = import_apply(plan=chunk)
@@ -199,8 +200,9 @@ def _import_all(job: ImportJob, attempt: int, plan: ImportPlan) -> None:
 
 
 @contextmanager
-def _beats_beside(job_id: int, attempt: int) -> Iterator[Callable[..., None]]:
-    """The heartbeat of an import whose rows are written in one transaction.
+def _beats_beside(beat: Callable[..., None]) -> Iterator[Callable[..., None]]:
+    """``beat``, the heartbeat of work whose rows are written in one transaction (an import, or the
+    check's dry run).
 
     On PostgreSQL each beat goes through a connection of its own (that of a thread kept for them) and
     commits at once, while the rows stay uncommitted: the staff page shows the progress, the sweeper
@@ -212,11 +214,11 @@ def _beats_beside(job_id: int, attempt: int) -> Iterator[Callable[..., None]]:
     import's own transaction.
     """
     if connection.vendor == "sqlite" or connection.in_atomic_block:
-        yield partial(_owned_beat, job_id, attempt)
+        yield beat
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-heartbeat") as beats:
         try:
-            yield lambda **fields: beats.submit(_owned_beat, job_id, attempt, **fields).result()
+            yield lambda **fields: beats.submit(beat, **fields).result()
         finally:
             beats.submit(connections.close_all).result()
 

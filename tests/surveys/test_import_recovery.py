@@ -236,3 +236,34 @@ def test_a_failure_after_being_overtaken_does_not_fail_the_successors_job(admin_
     job.refresh_from_db()
     assert job.status == ImportJob.Status.IMPORTING and job.notices == [] and job.attempts == 2
     assert not Account.objects.exists()
+
+
+@race
+def test_a_large_files_check_keeps_its_heartbeat_through_the_dry_run(admin_user, monkeypatch, grace):
+    """The dry run is one transaction, rolled back; the sweeper must still see the check alive."""
+    rows = import_jobs.CHUNK_ROWS * 3
+    job = ImportJob.objects.create(
+        kind="accounts",
+        filename="crm.csv",
+        content="id,name\n" + "".join(f"A{i},Account {i}\n" for i in range(rows)),
+        created_by=admin_user,
+        status=ImportJob.Status.VALIDATING,
+    )
+    real_apply = import_jobs.import_apply
+    silent_since = timezone.now() - grace * 2
+    seen: list[bool] = []
+
+    def apply_watched(*, plan, progress=None, **kwargs):
+        def watched(done: int, total: int) -> None:
+            in_another_session(lambda: ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=silent_since))
+            if progress is not None:
+                progress(done, total)
+            seen.append(in_another_session(lambda: import_jobs_stalled() == ([], [])))
+
+        return real_apply(plan=plan, progress=watched, **kwargs)
+
+    monkeypatch.setattr(import_jobs, "import_apply", apply_watched)
+    import_job_check(job_id=job.pk)
+    assert seen and all(seen), "each beat of the dry run is seen by the sweeper at once"
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY and not Account.objects.exists()
