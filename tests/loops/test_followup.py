@@ -146,17 +146,8 @@ def closed_loop_with_score_first_followup(answer, contact, manager, capture):
     loop = Loop.objects.get(response=answer(contact, 2, "Support never called back"))
     loop.rule.followup_survey = followup
     loop.rule.save()
-    cases.loop_log_contact(loop_id=loop.pk, actor=manager, channel="phone", text="Called")
-    with capture(execute=True):
-        cases.loop_close(
-            loop_id=loop.pk,
-            actor=manager,
-            resolution_summary="Refunded",
-            root_causes=list(RootCause.objects.all()[:1]),
-            send_followup=True,
-        )
-    loop.refresh_from_db()
-    return loop, csat, resolved, token_for(loop.followup_invitation.token_nonce)
+    invitation = close_with_followup(loop, manager, capture)
+    return loop, csat, resolved, token_for(invitation.token_nonce)
 
 
 def test_the_owner_is_told_when_a_clicked_follow_up_score_is_followed_by_a_no(
