@@ -137,20 +137,24 @@ def throttle_per_ip(view: View) -> View:
 
 
 def throttle_misses_per_ip(view: View) -> View:
-    """For a public page that honours every real link: only requests it answers with a 404 count,
-    SURVEY_RATE_PER_IP of them per IP, after which the IP gets 429 with Retry-After for any link
-    until the window passes. (A mail provider relaying its users' one-click unsubscribes sends
-    many real links from one address; someone guessing links sends misses.)"""
+    """For a public page that honours every real link: only the requests it answers with a 404
+    count, against the same SURVEY_RATE_PER_IP counter as the survey pages, so that guessing links
+    from one address meets one limit whichever page it tries. Over it, the address gets 429 with
+    Retry-After for any link until the window passes. (A mail provider relaying its users'
+    one-click unsubscribes sends many real links from one address; someone guessing sends misses.)"""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         ident, rate = client_ip(request), settings.SURVEY_RATE_PER_IP
-        wait = throttle_waiting(scope="misses", ident=ident, rate=rate)
+        wait = throttle_waiting(scope="survey", ident=ident, rate=rate)
         if wait is not None:
             return _too_many(request, wait)
         response = view(request, *args, **kwargs)
         if response.status_code == 404:
-            throttle_hit(scope="misses", ident=ident, rate=rate)
+            # Counted atomically; misses sent at once past the limit get 429 too.
+            wait = throttle_hit(scope="survey", ident=ident, rate=rate)
+            if wait is not None:
+                return _too_many(request, wait)
         return response
 
     return wrapper

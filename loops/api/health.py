@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from loops.models import HealthSnapshot
-from loops.selectors.health import BANDS, account_for_health, accounts_by_health
+from loops.selectors.health import BANDS, account_for_health, accounts_by_health, in_band
 from loops.services.health import snapshot_date
 from surveys.models import Account
 from vocplatform.models import User
@@ -36,12 +36,15 @@ class AccountHealthSerializer(serializers.ModelSerializer):
 
 
 class HealthFilter(django_filters.FilterSet):
-    band = django_filters.ChoiceFilter(choices=[(b, b) for b in BANDS])
+    band = django_filters.ChoiceFilter(choices=[(b, b) for b in BANDS], method="filter_band")
     owner = django_filters.CharFilter(field_name="owner__username")
 
     class Meta:
         model = Account
         fields = ["band", "segment", "region", "owner"]
+
+    def filter_band(self, accounts: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        return in_band(accounts, value)
 
 
 class HealthListView(generics.ListAPIView):  # type: ignore[type-arg]

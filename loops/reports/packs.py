@@ -19,6 +19,7 @@ from loops.reports.accountability import accountability_total, overdue_loops
 from loops.reports.dashboards import accountability_context, advocacy_context
 from loops.reports.filters import ReportFilters, loops_filtered
 from loops.selectors.cases import Viewer, loops_visible
+from loops.services.health import snapshot_date
 from surveys.models import Account, Response
 from surveys.selectors.responses import attributed
 from vocplatform.models import Team
@@ -148,7 +149,9 @@ def account_context(*, viewer: Viewer, account_id: int, now: dt.datetime) -> dic
     )
     return {
         "account": account,
-        "snapshot": HealthSnapshot.objects.filter(account=account, date__lte=now.date()).order_by("-date").first(),
+        "snapshot": HealthSnapshot.objects.filter(account=account, date__lte=snapshot_date(now))
+        .order_by("-date")
+        .first(),
         "risk": AccountRisk.objects.filter(account=account).first(),
         "feedback": list(feedback),
         "open_loops": list(open_loops),

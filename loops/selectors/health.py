@@ -30,11 +30,15 @@ def accounts_by_health(*, viewer: Any, band: str = "", today: dt.date) -> QueryS
         )
         .select_related("owner")
     )
-    if band == UNKNOWN:  # never scored (no snapshot yet) is unknown too, so the tabs add up to "All"
-        accounts = accounts.filter(Q(band=UNKNOWN) | Q(band__isnull=True))
-    elif band in BANDS:
-        accounts = accounts.filter(band=band)
-    return accounts.order_by(F("risk").desc(nulls_last=True), F("health").asc(nulls_last=True), "name")
+    return in_band(accounts, band).order_by(F("risk").desc(nulls_last=True), F("health").asc(nulls_last=True), "name")
+
+
+def in_band(accounts: QuerySet[Account], band: str) -> QuerySet[Account]:
+    """Accounts annotated by accounts_by_health, narrowed to one band (any other value: all). An
+    account never scored (no snapshot yet) is unknown too, so the bands add up to all accounts."""
+    if band == UNKNOWN:
+        return accounts.filter(Q(band=UNKNOWN) | Q(band__isnull=True))
+    return accounts.filter(band=band) if band in BANDS else accounts
 
 
 def account_for_health(*, viewer: Any, pk: int) -> Account:

@@ -4,10 +4,11 @@ reminders, expiry, bounces and opt-outs. Each step claims its rows so it can run
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from surveys.models import Contact, Invitation, OutboxMessage
@@ -144,13 +145,26 @@ def invitation_mark_opened(*, invitation: Invitation) -> None:
     )
 
 
+def contacts_at(email: str) -> QuerySet[Contact]:
+    """The contacts of every account with this address, in any case. An ASCII address is matched by
+    the database; others are compared in Python, since SQLite's LIKE (iexact) folds ASCII letters
+    only ("BÜCHER" and "bücher" differ there, not on PostgreSQL)."""
+    if email.isascii():
+        return Contact.objects.filter(email__iexact=email)
+    # Narrowed first by the address's longest ASCII part, which both databases match in any case.
+    ascii_part = max(re.findall(r"[\x00-\x7f]+", email), key=len, default="@")
+    wanted = email.lower()
+    candidates = Contact.objects.filter(email__icontains=ascii_part).values_list("pk", "email")
+    return Contact.objects.filter(pk__in=[pk for pk, stored in candidates if stored.lower() == wanted])
+
+
 @transaction.atomic
 def contact_opt_out(*, contact_id: int) -> bool:
     """Opt the contact out of every survey, and with it every contact of any account with the same
     address (one person asked): pending invitations and reminders stop. False if already out."""
     now = timezone.now()
     email = Contact.objects.filter(pk=contact_id).values_list("email", flat=True).first()
-    contacts = Contact.objects.filter(Q(pk=contact_id) | Q(email__iexact=email) if email else Q(pk=contact_id))
+    contacts = Contact.objects.filter(Q(pk=contact_id) | Q(pk__in=contacts_at(email or "").values("pk")))
     changed = contacts.filter(opted_out=False).update(opted_out=True, opted_out_at=now)
     Invitation.objects.filter(contact__in=contacts, status=Invitation.Status.SCHEDULED).update(
         status=Invitation.Status.SUPPRESSED,
@@ -172,7 +186,7 @@ def email_mark_undeliverable(*, email: str, message_id: str = "") -> int:
     bounced; the address still gets no more mail: no reminders, and nothing waiting in the outbox.
     """
     now = timezone.now()
-    contacts = Contact.objects.filter(email__iexact=email)
+    contacts = contacts_at(email)
     contacts.filter(undeliverable_at__isnull=True).update(undeliverable_at=now)
     Invitation.objects.filter(contact__in=contacts, next_reminder_at__isnull=False).update(next_reminder_at=None)
     OutboxMessage.objects.filter(invitation__contact__in=contacts, status=OutboxMessage.Status.PENDING).update(
