@@ -38,7 +38,7 @@ def in_band(accounts: QuerySet[Account], band: str) -> QuerySet[Account]:
     account never scored (no snapshot yet) is unknown too, so the bands add up to all accounts."""
     if band == UNKNOWN:
         return accounts.filter(Q(band=UNKNOWN) | Q(band__isnull=True))
-    return accounts.filter(band=band) if band in BANDS else accounts
+    return accounts.filter(Q(band=band)) if band in BANDS else accounts
 
 
 def account_for_health(*, viewer: Any, pk: int) -> Account:
