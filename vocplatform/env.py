@@ -81,13 +81,29 @@ def env_choice(
     return value
 
 
-def env_url(name: str, default: str, *, schemes: Sequence[str], environ: Mapping[str, str] | None = None) -> str:
+def env_url(
+    name: str,
+    default: str,
+    *,
+    schemes: Sequence[str],
+    require_host: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """A URL with one of ``schemes``; with ``require_host``, a host too ("https://$HOST" with HOST
+    unset is refused rather than making every emailed link "https:///…")."""
     value = env_str(name, default, environ=environ)
     scheme = value.split("://", 1)[0] if "://" in value else ""
     if scheme not in schemes:
         raise ImproperlyConfigured(
             f"{name}={value!r} must be a URL starting with one of: {', '.join(s + '://' for s in schemes)}."
         )
+    if require_host:
+        try:
+            host = urlsplit(value).hostname
+        except ValueError:
+            host = None
+        if not host:
+            raise ImproperlyConfigured(f"{name}={value!r} has no host name.")
     return value
 
 

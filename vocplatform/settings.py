@@ -22,7 +22,7 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-embedded-demo-key-change-me")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=["http", "https"]).rstrip("/")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=["http", "https"], require_host=True).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -99,9 +99,12 @@ DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)  # 
 DATABASE_WEB_STATEMENT_TIMEOUT = env_int("DATABASE_WEB_STATEMENT_TIMEOUT", 20, minimum=0)
 WEB_PROCESS_VARIABLE = "VOCPLATFORM_WEB_PROCESS"
 # Persistent connections: opening one costs ~7 ms, most of a small request (bench/submit.py).
-_database = dj_database_url.parse(
-    DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True
-)
+try:
+    _database = dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True
+    )
+except ValueError:  # dj_database_url.ParseError: a port that is no number, say
+    raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not a database URL that can be read.") from None
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE takes the
     # write lock at BEGIN so two writers queue up instead of failing mid-transaction.
@@ -185,7 +188,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 
 # --- Celery ----------------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL", "filesystem://", schemes=["filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp", "memory"]
+)
 # Seconds one attempt to reach a network broker may wait for an answer.
 BROKER_TIMEOUT_SECONDS = env_int("BROKER_TIMEOUT_SECONDS", 2, minimum=1)
 # After a publish failed, a process does not try the broker for this long for work a sweeper finds
@@ -247,7 +252,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["vocplatform.permissions.IsStaffUser", "vocplatform.permissions.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["vocplatform.throttling.ApiThrottle"],
     "DEFAULT_PAGINATION_CLASS": "vocplatform.api_pagination.Cursor",
-    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1, maximum=1000),
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1, maximum=500),  # the most `page_size` may ask
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": [
         "vocplatform.api_parsers.JSONParser",

@@ -125,6 +125,9 @@ LAST = [
 ROLES = ["Head of Operations", "IT Director", "Procurement Lead", "CFO", "Support Manager", "Product Owner", "CEO"]
 
 
+DEMO_EMAIL_DOMAIN = "demo.vocplatform.localhost"
+
+
 @dataclass
 class DemoSummary:
     users: int = 0
@@ -140,17 +143,20 @@ def _staff(password: str, summary: DemoSummary) -> dict[str, User]:
             defaults={
                 "first_name": first,
                 "last_name": last,
-                "email": f"{username}@demo.vocplatform.localhost",
+                "email": f"{username}@{DEMO_EMAIL_DOMAIN}",
                 "role": role,
                 "is_staff": role == User.Role.ADMIN,
                 "is_superuser": role == User.Role.ADMIN,
                 "time_zone": "Europe/London",
             },
         )
-        if created:
+        # DEMO_PASSWORD set after a first load takes effect too (the banner announces it), for the
+        # demo's own people only: a real "sam" keeps the password they chose.
+        demo_person = user.email == f"{username}@{DEMO_EMAIL_DOMAIN}"
+        if created or (demo_person and not user.check_password(password)):
             user.set_password(password)
             user.save(update_fields=["password"])
-            summary.users += 1
+        summary.users += created
         users[username] = user
     for name, lead in TEAMS.items():
         team, _ = Team.objects.get_or_create(name=name, defaults={"supervisor": users[lead]})

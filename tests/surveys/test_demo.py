@@ -7,6 +7,7 @@ import random
 from collections import Counter
 
 import pytest
+from django.contrib.auth import authenticate
 from django.db.models import Count
 from django.utils import timezone
 
@@ -128,3 +129,20 @@ def _assert_comments_are_many_and_varied() -> None:
     assert 0.2 <= comments.count("") / len(comments) <= 0.6  # customers often leave none
     lengths = [len(c) for c in comments if c]
     assert min(lengths) < 15 and max(lengths) > 150
+
+
+def test_setting_demo_password_changes_the_password_of_an_already_loaded_demo(db):
+    # The first `make run` loaded the demo with the default password; the newcomer then sets
+    # DEMO_PASSWORD and runs `make run` again, which prints the new password as the demo logins'.
+    demo_load(password="vocdemo-2026")
+    demo_load(password="a-new-demo-password")
+
+    assert authenticate(username="sam", password="a-new-demo-password") is not None
+
+
+def test_a_real_person_named_like_a_demo_user_keeps_their_password(db):
+    from vocplatform.models import User
+
+    User.objects.create_user(username="sam", email="sam@acme.example", password="sams-own-secret", role="manager")
+    demo_load(password="vocdemo-2026")
+    assert authenticate(username="sam", password="sams-own-secret") is not None

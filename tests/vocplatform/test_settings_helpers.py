@@ -62,7 +62,7 @@ def test_an_unknown_email_scheme_is_refused():
         email_settings("carrier-pigeon://loft")
 
 
-OWN = ("SITE_URL", "LOG_LEVEL", "EMAIL_URL")
+OWN = ("SITE_URL", "LOG_LEVEL", "EMAIL_URL", "CELERY_BROKER_URL", "DATABASE_URL")
 
 
 def start(**env: str) -> subprocess.CompletedProcess[str]:
@@ -114,3 +114,26 @@ def test_beat_keeps_its_schedule_file_under_var_dir() -> None:
     from vocplatform.celery import app
 
     assert app.conf.beat_schedule_filename == settings.CELERY_BEAT_SCHEDULE_FILENAME
+
+
+@pytest.mark.parametrize("url", ["reddis://localhost:6379/0", "localhost:6379"])
+def test_a_broker_url_that_is_not_one_refuses_to_start_naming_the_variable(url: str) -> None:
+    # A typo here starts every process happily; each publish then fails and is only logged, the
+    # sweepers cannot publish either, and nothing (no email, no analysis, no loop) ever runs.
+    done = start(CELERY_BROKER_URL=url)
+    assert done.returncode != 0, done.stdout
+    assert "CELERY_BROKER_URL" in done.stderr.strip().splitlines()[-1], done.stderr[-600:]
+
+
+def test_a_database_url_that_cannot_be_parsed_is_refused_naming_the_variable() -> None:
+    done = start(DATABASE_URL="postgres://voc:secret@db:five432/voc")
+    assert done.returncode != 0, done.stdout
+    # The message the operator reads (the exception's line), not the source quoted in the traceback.
+    assert "DATABASE_URL" in done.stderr.strip().splitlines()[-1], done.stderr[-600:]
+
+
+def test_a_site_url_without_a_host_is_refused_naming_the_variable() -> None:
+    # SITE_URL=https://$HOST with HOST unset: every survey link in every email is "https:///s/<token>/".
+    done = start(SITE_URL="https://")
+    assert done.returncode != 0, done.stdout
+    assert "SITE_URL" in done.stderr, done.stderr[-600:]
