@@ -21,6 +21,7 @@ from loops.services import timeline
 from loops.services.notifications import notify
 from loops.services.sla import deadlines_for, shift_after_pause
 from loops.services.webhooks import emit_loop_closed
+from surveys.services.invitations import invitation_cancel
 from vocplatform.models import User
 
 FORWARD = {
@@ -318,6 +319,13 @@ def loop_reopen(*, loop_id: int, actor: User, reason: str, now: dt.datetime | No
     _end_pause(loop, actor, now)
     for stage in ("first_contact", "resolution"):
         _set(loop, actor, f"{stage}_sla_waived", False, action="SLA waiver ended", at=now)
+    if loop.followup_invitation_id is not None:
+        # The follow-up asked about the closure just undone: unanswered, it is withdrawn; either
+        # way the next closure asks afresh, and the old answer no longer speaks for the loop.
+        invitation_cancel(invitation_id=loop.followup_invitation_id, now=now)
+        _set(loop, actor, "recovered", None, action="follow-up verdict cleared", at=now)
+        loop.followup_invitation = None
+        loop.followup_edits = None
     deadlines = deadlines_for(loop.sla_policy, now)
     if loop.first_contact_at is None:
         loop.first_contact_due_at = deadlines.first_contact_due_at

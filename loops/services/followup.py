@@ -82,7 +82,7 @@ def followup_record(*, response_id: int) -> Loop | None:
         verdict = "recovered" if recovered else "not recovered" if recovered is False else "answered"
         notify(
             recipients=[loop.owner],
-            key=f"followup:{loop.pk}:{response.edits}",
+            key=f"followup:{loop.pk}:{response.invitation_id}:{response.edits}",  # a reopened loop asks again
             kind="followup",
             text=f"{loop.account.name} answered the follow-up: {verdict}",
             loop=loop,

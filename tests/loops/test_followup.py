@@ -183,3 +183,35 @@ def test_a_lost_follow_up_answer_after_a_clicked_score_is_found_by_the_sweeper(
         Client().post(survey_page(token), {f"q_{csat.pk}": "5", f"q_{resolved.pk}": "No"})
     later = timezone.now() + dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS * 2)
     assert followups_unrecorded(now=later) == [loop.followup_invitation.response.pk]
+
+
+def test_a_reopened_loop_asks_afresh_when_it_closes_again(loop, manager, django_capture_on_commit_callbacks):
+    first = close_with_followup(loop, manager, django_capture_on_commit_callbacks)
+    answer_followup(first, False, django_capture_on_commit_callbacks)
+    loop.refresh_from_db()
+    assert loop.recovered is False
+
+    cases.loop_reopen(loop_id=loop.pk, actor=manager, reason="Customer says the refund never came")
+    loop.refresh_from_db()
+    # The verdict was about the closure just undone: nothing is known about the next one yet.
+    assert (loop.recovered, loop.followup_invitation, loop.followup_edits) == (None, None, None)
+
+    second = close_with_followup(loop, manager, django_capture_on_commit_callbacks)
+    assert second.pk != first.pk
+    assert OutboxMessage.objects.filter(invitation=second).count() == 1
+    answer_followup(second, True, django_capture_on_commit_callbacks)
+    loop.refresh_from_db()
+    assert loop.recovered is True
+    texts = list(manager.notifications.filter(kind="followup").order_by("pk").values_list("text", flat=True))
+    assert [t.rsplit(": ", 1)[1] for t in texts] == ["not recovered", "recovered"]
+    # An edit of the old answer no longer speaks for this loop.
+    answer_followup(first, False, django_capture_on_commit_callbacks)
+    loop.refresh_from_db()
+    assert loop.recovered is True
+
+
+def test_reopening_withdraws_a_follow_up_nobody_answered(loop, manager, django_capture_on_commit_callbacks):
+    pending = close_with_followup(loop, manager, django_capture_on_commit_callbacks)
+    cases.loop_reopen(loop_id=loop.pk, actor=manager, reason="Closed too early")
+    pending.refresh_from_db()
+    assert pending.status == Invitation.Status.EXPIRED
