@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from celery.beat import PersistentScheduler, ScheduleEntry
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from vocplatform.services import heartbeat_record
 
@@ -27,8 +27,10 @@ class HeartbeatScheduler(PersistentScheduler):
 
 
 def _record_beat() -> None:
-    # Beat lives for weeks between ticks: a connection the database dropped meanwhile is replaced.
-    close_old_connections()
+    # Beat lives for weeks: a connection the database dropped meanwhile is replaced (never inside a
+    # transaction, whose connection Django would close: only a test applies entries in one).
+    if not connection.in_atomic_block:
+        close_old_connections()
     try:
         heartbeat_record(name="beat")
     except DatabaseError:
