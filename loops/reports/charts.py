@@ -60,8 +60,11 @@ def trend_chart(
     height: int = 230,
     note: str = "",
 ) -> SafeString:
-    """A line over time with error bars, sample sizes, and hollow markers for noise."""
+    """A line over time with error bars, sample sizes, and hollow markers for noise. The ``note``
+    goes under it, a line of the chart for each line of the note (an SVG text does not wrap)."""
     left, right, top, bottom = 44, 12, 12, height - 46
+    note_lines = note.splitlines()
+    height += 12 * max(len(note_lines) - 1, 0)
     body = _y_axis(y_min, y_max, left, width - right, top, bottom, unit)
     step = (width - left - right) / max(len(points), 1)
     ratio, low = _scale(y_min, y_max, top, bottom)
@@ -100,8 +103,9 @@ def trend_chart(
     if path:
         body.append(f'<path d="{" ".join(path)}" fill="none" stroke="{BRAND}" stroke-width="1.5"/>')
     body.extend(marks)
-    if note:
-        body.append(f'<text x="{left}" y="{height - 4}" fill="{MUTED}" font-size="10">{_text(note)}</text>')
+    for i, line in enumerate(note_lines):
+        yy = height - 4 - 12 * (len(note_lines) - 1 - i)
+        body.append(f'<text x="{left}" y="{yy}" fill="{MUTED}" font-size="10">{_text(line)}</text>')
     return _svg(width, height, title, body)
 
 

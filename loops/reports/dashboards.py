@@ -32,7 +32,7 @@ def nps_chart(points: list[feedback.NpsPoint]) -> str:
         for p in points
     ]
     note = (
-        f"Bars: 95% margin of error. Hollow: fewer than {feedback.min_nps_sample()} answers, "
+        f"Bars: 95% margin of error. Hollow: fewer than {feedback.min_nps_sample()} answers,\n"
         "or a change smaller than the margins of error: noise, not a trend."
     )
     return trend_chart(trend, title="NPS over time", y_min=-100, y_max=100, note=note)

@@ -16,7 +16,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
-from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value
+from django.db.models import Case, CharField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat, Left
 from django.utils import timezone
 
@@ -74,7 +74,15 @@ def _escalate(stage: str, level: int, threshold: Q, recipient: models.Expression
 
 def _notify_escalations(stage: str, level: int, now: dt.datetime) -> int:
     what = STAGES[stage]
-    prefix = f"Reminder: {what} SLA due soon for " if level == 0 else f"Escalation L{level}: {what} SLA breached for "
+    column = "first_contact" if stage == Escalation.Stage.FIRST_CONTACT else "resolution"
+    prefix: Value | Case = Value(f"Escalation L{level}: {what} SLA breached for ")
+    if level == 0:
+        # A pass that comes after the deadline (beat was down, or the loop opened late) does not
+        # call it "due soon": the owner is told it was missed.
+        prefix = Case(
+            When(**{f"loop__{column}_due_at__lt": now}, then=Value(f"Reminder: {what} SLA missed for ")),
+            default=Value(f"Reminder: {what} SLA due soon for "),
+        )
     rows = (
         # Someone no longer active staff is told nothing (the escalation itself is still recorded).
         Escalation.objects.filter(stage=stage, level=level, notification__isnull=True, recipient__is_active=True)
@@ -84,7 +92,7 @@ def _notify_escalations(stage: str, level: int, now: dt.datetime) -> int:
             c_escalation=F("pk"),
             c_key=Concat(Value("esc:"), Cast("pk", CharField()), output_field=CharField()),
             c_kind=Value("reminder" if level == 0 else "escalation", output_field=CharField()),
-            c_text=Left(Concat(Value(prefix), F("loop__account__name"), output_field=CharField()), 300),
+            c_text=Left(Concat(prefix, F("loop__account__name"), output_field=CharField()), 300),
             c_created=Value(now, output_field=models.DateTimeField()),
         )
         .order_by()

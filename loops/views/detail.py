@@ -20,8 +20,10 @@ from loops.models import Loop
 from loops.selectors.cases import loop_get, loop_timeline, may_reassign, step_get
 from loops.services import cases
 from loops.services.followup import followup_survey_for
+from surveys.models import Account
 from vocplatform.models import User
 from vocplatform.permissions import staff_required
+from vocplatform.visibility import visible
 
 FORMS: dict[str, type[forms.Form]] = {
     "contact": loop_forms.ContactForm,
@@ -36,6 +38,11 @@ FORMS: dict[str, type[forms.Form]] = {
     "note": loop_forms.NoteForm,
     "step": loop_forms.StepForm,
 }
+
+
+def _ids(form_name: str) -> str:
+    """Field ids of their own per form: the page holds several forms with a field called "reason"."""
+    return f"id_{form_name}_%s"
 
 
 def _details_initial(loop: Loop) -> dict[str, Any]:
@@ -53,11 +60,15 @@ def _page(
 ) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    built = {name: form_class() for name, form_class in FORMS.items()}
-    built["details"] = loop_forms.DetailsForm(initial=_details_initial(loop))
-    built["reassign"] = loop_forms.ReassignForm(initial={"owner": loop.owner_id})
-    built["step"] = loop_forms.StepForm(initial={"owner": user.pk, "due_on": timezone.localdate()})
+    built = {name: form_class(auto_id=_ids(name)) for name, form_class in FORMS.items()}
+    built["details"] = loop_forms.DetailsForm(initial=_details_initial(loop), auto_id=_ids("details"))
+    built["reassign"] = loop_forms.ReassignForm(initial={"owner": loop.owner_id}, auto_id=_ids("reassign"))
+    built["step"] = loop_forms.StepForm(
+        initial={"owner": user.pk, "due_on": timezone.localdate()}, auto_id=_ids("step")
+    )
     built.update(bound or {})
+    # The folded panel opens when one of its forms comes back with an error to read.
+    panel_open = any(name in (bound or {}) for name in ("status", "pause", "details", "waive", "reassign"))
     context = {
         "loop": loop,
         "forms": built,
@@ -65,6 +76,9 @@ def _page(
         "now": timezone.now(),
         "today": timezone.localdate(),
         "can_reassign": may_reassign(user, loop),
+        "panel_open": panel_open,
+        # Watchers and plan-step owners see the loop, not always its account and response pages.
+        "sees_account": visible(Account.objects.filter(pk=loop.account_id), user).exists(),
         "watching": any(w.pk == user.pk for w in loop.watchers.all()),
         "followup_available": followup_survey_for(loop) is not None,
         "step_statuses": loop.steps.model.Status.choices,
@@ -126,7 +140,7 @@ def loop_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     assert isinstance(user, User)
     if action == "reassign" and not may_reassign(user, loop):
         raise Http404
-    form = FORMS[action](request.POST)
+    form = FORMS[action](request.POST, auto_id=_ids(action))
     if form.is_valid():
         try:
             message = _run(request, loop, form.cleaned_data, user, action)

@@ -55,8 +55,9 @@ def account_get(*, viewer: Viewer, pk: int) -> Account:
 def account_filter_choices(*, viewer: Viewer) -> dict[str, list[str]]:
     accounts = visible(Account.objects.all(), viewer)
     return {
-        "segments": sorted(s for s in accounts.values_list("segment", flat=True).distinct() if s),
-        "regions": sorted(r for r in accounts.values_list("region", flat=True).distinct() if r),
+        # order_by(): the model's ordering by name would make every name a distinct row.
+        "segments": sorted(s for s in accounts.order_by().values_list("segment", flat=True).distinct() if s),
+        "regions": sorted(r for r in accounts.order_by().values_list("region", flat=True).distinct() if r),
     }
 
 

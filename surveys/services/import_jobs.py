@@ -108,8 +108,14 @@ def import_job_check(*, job_id: int, retry: bool = False) -> None:
     preview = {
         "columns": plan.columns,
         "custom_types": plan.custom_types,
+        # One cell per column shown, in the columns' order (None for an empty or refused cell), so
+        # that no value slides under another column's heading.
         "rows": [
-            {"line": row.line, **{k: str(v) for k, v in row.values.items() if v is not None}, **row.custom}
+            {
+                "line": row.line,
+                "cells": [_cell(row.values.get(field)) for field in plan.columns.values()]
+                + [_cell(row.custom.get(column)) for column in plan.custom_types],
+            }
             for row in plan.rows[:PREVIEW_ROWS]
         ],
     }
@@ -122,6 +128,10 @@ def import_job_check(*, job_id: int, retry: bool = False) -> None:
         notices=plan.notices + ([f"{len(plan.errors)} errors in all."] if len(plan.errors) > ERRORS_KEPT else []),
         summary={**result.as_dict(), "error_count": len(plan.errors), "bad_rows": len(plan.bad_lines)},
     )
+
+
+def _cell(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def import_job_confirm(*, job: ImportJob, skip_invalid: bool) -> bool:

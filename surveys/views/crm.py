@@ -97,9 +97,10 @@ def import_index(request: HttpRequest) -> HttpResponse:
 @admin_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = import_job_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
-    return render(
-        request, "surveys/import_detail.html", {"job": job, "busy": job.status in {"validating", "importing"}}
-    )
+    # The count of every error found (only the first ones are kept to list), else the kept ones.
+    error_count = job.summary.get("error_count", len(job.errors))
+    context = {"job": job, "busy": job.status in {"validating", "importing"}, "error_count": error_count}
+    return render(request, "surveys/import_detail.html", context)
 
 
 @admin_required
