@@ -8,6 +8,7 @@ silently falling back to a default that nobody asked for.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -81,6 +82,11 @@ def env_choice(
     return value
 
 
+def redacted(url: str) -> str:
+    """``url`` fit for a log or an error message: a password in it becomes ***."""
+    return re.sub(r"(://[^:/@?#]*:)[^/?#]*@", r"\1***@", url)
+
+
 def env_url(
     name: str,
     default: str,
@@ -95,7 +101,7 @@ def env_url(
     scheme = value.split("://", 1)[0] if "://" in value else ""
     if scheme not in schemes:
         raise ImproperlyConfigured(
-            f"{name}={value!r} must be a URL starting with one of: {', '.join(s + '://' for s in schemes)}."
+            f"{name}={redacted(value)!r} must be a URL starting with one of: {', '.join(s + '://' for s in schemes)}."
         )
     if require_host:
         try:
@@ -103,7 +109,7 @@ def env_url(
         except ValueError:
             host = None
         if not host:
-            raise ImproperlyConfigured(f"{name}={value!r} has no host name.")
+            raise ImproperlyConfigured(f"{name}={redacted(value)!r} has no host name.")
     return value
 
 
@@ -125,7 +131,7 @@ def email_settings(url: str) -> dict[str, object]:
     try:
         port = parts.port or (465 if parts.scheme == "smtps" else 25)
     except ValueError:
-        raise ImproperlyConfigured(f"EMAIL_URL has an invalid port: {url!r}") from None
+        raise ImproperlyConfigured(f"EMAIL_URL has an invalid port: {redacted(url)!r}") from None
     tls = query.get("tls", ["0"])[0].strip().lower()
     if tls not in _TRUE | _FALSE:
         raise ImproperlyConfigured(f"EMAIL_URL has tls={tls!r}; use one of 1/0, true/false, yes/no, on/off.")

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from vocplatform.env import email_settings, env_bool, env_choice, env_int, env_list, env_str, env_url
+from vocplatform.env import email_settings, env_bool, env_choice, env_int, env_list, env_str, env_url, redacted
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -104,7 +104,9 @@ try:
         DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True
     )
 except ValueError:  # dj_database_url.ParseError: a port that is no number, say
-    raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not a database URL that can be read.") from None
+    raise ImproperlyConfigured(
+        f"DATABASE_URL={redacted(DATABASE_URL)!r} is not a database URL that can be read."
+    ) from None
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE takes the
     # write lock at BEGIN so two writers queue up instead of failing mid-transaction.
@@ -315,6 +317,7 @@ LOGGING = {
 
 # --- the product -----------------------------------------------------------------------------------
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "vocdemo-2026")
+DEMO_PASSWORD_GIVEN = env_str("DEMO_PASSWORD", "") != ""  # then load_demo applies it to existing demo users
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120, minimum=1)
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 60, minimum=1)
 # How long queued work (an analysis, an alert check) may wait for its task before a sweeper re-enqueues it.

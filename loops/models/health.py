@@ -60,6 +60,13 @@ class HealthSettings(models.Model):
     def __str__(self) -> str:
         return f"red < {self.red_below:g} ≤ yellow < {self.green_from:g} ≤ green"
 
+    def clean(self) -> None:
+        # Scores are shown in whole points beside their band: a threshold between two points would
+        # put "49" beside a yellow band.
+        odd = [name for name in ("red_below", "green_from") if getattr(self, name) != int(getattr(self, name))]
+        if odd:
+            raise ValidationError({name: _("Use a whole number of points.") for name in odd})
+
 
 class HealthSnapshot(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_snapshots")

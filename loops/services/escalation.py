@@ -72,6 +72,20 @@ def _escalate(stage: str, level: int, threshold: Q, recipient: models.Expression
     return _insert_select(Escalation, ["loop_id", "stage", "level", "cycle", "recipient_id", "at"], candidates)
 
 
+def _watch_escalated(stage: str, level: int) -> None:
+    """A person named on an escalation level (a director, say) watches the loops escalated to them,
+    as an alert rule's extra recipients do: they may then open what they are told about."""
+    pending = Escalation.objects.filter(stage=stage, level=level, notification__isnull=True, recipient__is_active=True)
+    watching = Loop.watchers.through
+    watching.objects.bulk_create(
+        [
+            watching(loop_id=loop_id, user_id=user_id)
+            for loop_id, user_id in pending.values_list("loop_id", "recipient_id")
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _notify_escalations(stage: str, level: int, now: dt.datetime) -> int:
     what = STAGES[stage]
     column = "first_contact" if stage == Escalation.Stage.FIRST_CONTACT else "resolution"
@@ -162,6 +176,8 @@ def escalations_run(*, now: dt.datetime | None = None) -> PassResult:
                 added = _escalate(stage, level.level, _threshold(stage, "due_at", due_before), recipient, now)
                 result.escalations += added
                 result.by_level[level.level] = result.by_level.get(level.level, 0) + added
+                if level.recipient == EscalationLevel.Recipient.USER:
+                    _watch_escalated(stage, level.level)
                 result.notifications += _notify_escalations(stage, level.level, now)
         for level in levels:
             Loop.objects.filter(

@@ -68,7 +68,7 @@ def _page(
     )
     built.update(bound or {})
     # The folded panel opens when one of its forms comes back with an error to read.
-    panel_open = any(name in (bound or {}) for name in ("status", "pause", "details", "waive", "reassign"))
+    panel_open = any(name in (bound or {}) for name in ("status", "pause", "resume", "details", "waive", "reassign"))
     context = {
         "loop": loop,
         "forms": built,
@@ -150,7 +150,10 @@ def loop_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             messages.success(request, message)
             return redirect("loops:loop_detail", pk=loop.pk)
-    messages.error(request, _("That did not work; see the form below."))
+    # A refusal of the whole action (the loop changed meanwhile, in another tab, say) is said at the
+    # top: the form that was sent may no longer be on the page.
+    refusals = [str(refusal) for refusal in form.non_field_errors()]
+    messages.error(request, " ".join(refusals) if refusals else _("That did not work; see the form below."))
     return _page(request, loop_get(viewer=request.user, pk=pk), {action: form}, status=400)
 
 

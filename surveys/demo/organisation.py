@@ -135,7 +135,7 @@ class DemoSummary:
     contacts: int = 0
 
 
-def _staff(password: str, summary: DemoSummary) -> dict[str, User]:
+def _staff(password: str, summary: DemoSummary, *, reset_passwords: bool) -> dict[str, User]:
     users: dict[str, User] = {}
     for username, first, last, role, _team in STAFF:
         user, created = User.objects.get_or_create(
@@ -150,10 +150,11 @@ def _staff(password: str, summary: DemoSummary) -> dict[str, User]:
                 "time_zone": "Europe/London",
             },
         )
-        # DEMO_PASSWORD set after a first load takes effect too (the banner announces it), for the
-        # demo's own people only: a real "sam" keeps the password they chose.
+        # DEMO_PASSWORD given after a first load takes effect too (the banner announces it), for the
+        # demo's own people only: a real "sam" keeps the password they chose. Without it, a demo
+        # login whose password someone changed keeps theirs.
         demo_person = user.email == f"{username}@{DEMO_EMAIL_DOMAIN}"
-        if created or (demo_person and not user.check_password(password)):
+        if created or (reset_passwords and demo_person and not user.check_password(password)):
             user.set_password(password)
             user.save(update_fields=["password"])
         summary.users += created
@@ -249,10 +250,14 @@ def _plant_hygiene_problems(accounts: list[Account]) -> None:
 
 
 @transaction.atomic
-def demo_load(*, password: str, progress: Callable[[int, int], None] | None = None) -> DemoSummary:
+def demo_load(
+    *, password: str, reset_passwords: bool = False, progress: Callable[[int, int], None] | None = None
+) -> DemoSummary:
+    """Add what is missing of the demo organisation. New demo users get ``password``; with
+    ``reset_passwords`` (DEMO_PASSWORD was given) the demo's existing users get it too."""
     rng = random.Random(SEED)
     summary = DemoSummary()
-    users = _staff(password, summary)
+    users = _staff(password, summary, reset_passwords=reset_passwords)
     managers = [user for user in users.values() if user.role == User.Role.MANAGER]
     existing = {a.external_id: a for a in Account.objects.filter(external_id__startswith="DEMO-A")}
     accounts: list[Account] = []

@@ -105,9 +105,11 @@ def import_job_check(*, job_id: int, retry: bool = False) -> None:
     # does, or a large file's check would look lost to the sweeper and be started again.
     with _beats_beside(partial(_beat, job.pk)) as beat:
         result = import_apply(plan=plan, skip_invalid=True, dry_run=True, progress=lambda _done, _total: beat())
+    # Headings (what a column is, then the file's name or the value's kind) as a list: PostgreSQL's
+    # jsonb keeps an object's keys in an order of its own, and the cells below follow the file's.
     preview = {
-        "columns": plan.columns,
-        "custom_types": plan.custom_types,
+        "headings": [[field, column] for column, field in plan.columns.items()]
+        + [[column, kind] for column, kind in plan.custom_types.items()],
         # One cell per column shown, in the columns' order (None for an empty or refused cell), so
         # that no value slides under another column's heading.
         "rows": [

@@ -135,7 +135,7 @@ def test_setting_demo_password_changes_the_password_of_an_already_loaded_demo(db
     # The first `make run` loaded the demo with the default password; the newcomer then sets
     # DEMO_PASSWORD and runs `make run` again, which prints the new password as the demo logins'.
     demo_load(password="vocdemo-2026")
-    demo_load(password="a-new-demo-password")
+    demo_load(password="a-new-demo-password", reset_passwords=True)
 
     assert authenticate(username="sam", password="a-new-demo-password") is not None
 
@@ -144,5 +144,5 @@ def test_a_real_person_named_like_a_demo_user_keeps_their_password(db):
     from vocplatform.models import User
 
     User.objects.create_user(username="sam", email="sam@acme.example", password="sams-own-secret", role="manager")
-    demo_load(password="vocdemo-2026")
+    demo_load(password="vocdemo-2026", reset_passwords=True)
     assert authenticate(username="sam", password="sams-own-secret") is not None

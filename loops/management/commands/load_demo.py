@@ -25,7 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         with progress_bar(self.stderr, desc="demo accounts", unit="acct", verbosity=verbosity) as progress:
-            summary = demo_load(password=settings.DEMO_PASSWORD, progress=progress)
+            summary = demo_load(
+                password=settings.DEMO_PASSWORD, reset_passwords=settings.DEMO_PASSWORD_GIVEN, progress=progress
+            )
         with progress_bar(self.stderr, desc="demo season", unit="contact", verbosity=verbosity) as progress:
             season = demo_season_load(rng=random.Random(SEED + 1), now=timezone.now(), progress=progress)
         waiting = list(Response.objects.filter(analysis__isnull=True).values_list("pk", flat=True))
