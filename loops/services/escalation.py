@@ -55,10 +55,13 @@ def _pending(stage: str) -> Q:
 
 
 def _escalate(stage: str, level: int, threshold: Q, recipient: models.Expression | F, now: dt.datetime) -> int:
+    # The candidates are locked (on PostgreSQL; in id order, so two passes never deadlock): a close
+    # or a pause committed while the pass waits is seen, and that loop drops out, instead of being
+    # escalated from the pass's older snapshot.
     candidates = (
-        Loop.objects.filter(_pending(stage), threshold, waiting_since__isnull=True)
+        Loop.objects.select_for_update(of=("self",), no_key=True)
+        .filter(_pending(stage), threshold, waiting_since__isnull=True)
         .annotate(
-            c_loop=F("pk"),
             c_stage=Value(stage, output_field=CharField()),
             c_level=Value(level, output_field=IntegerField()),
             c_cycle=F("reopened_count"),
@@ -66,8 +69,9 @@ def _escalate(stage: str, level: int, threshold: Q, recipient: models.Expression
             c_at=Value(now, output_field=models.DateTimeField()),
         )
         .filter(c_recipient__isnull=False)
-        .order_by()
-        .values_list("c_loop", "c_stage", "c_level", "c_cycle", "c_recipient", "c_at")
+        .order_by("pk")
+        # The loop's own column first: Django names the locked table (OF) after the columns selected.
+        .values_list("pk", "c_stage", "c_level", "c_cycle", "c_recipient", "c_at")
     )
     return _insert_select(Escalation, ["loop_id", "stage", "level", "cycle", "recipient_id", "at"], candidates)
 

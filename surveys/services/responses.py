@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
@@ -209,6 +209,21 @@ def response_submit(
     everything else, and every submit on SQLite, goes through the locked transaction."""
     if questions is None:
         questions = survey_questions(invitation.survey)
+    try:
+        return _submit(invitation=invitation, answers=answers, consent=consent, questions=questions)
+    except IntegrityError:
+        if connection.in_atomic_block:
+            raise  # a caller's transaction: it cannot go on, so neither can a second try here
+        # A question removed while the customer answered (an admin's edit): their answers to the
+        # questions that remain are kept, read afresh.
+        current = list(Question.objects.filter(survey_id=invitation.survey_id).order_by("position", "pk"))
+        kept = {pk: answer for pk, answer in answers.items() if any(q.pk == pk for q in current)}
+        return _submit_locked(invitation=invitation, answers=kept, consent=consent, questions=current)
+
+
+def _submit(
+    *, invitation: Invitation, answers: dict[int, AnswerInput], consent: bool, questions: Sequence[Question]
+) -> Response:
     if (
         connection.vendor == "postgresql"
         and invitation.status != Invitation.Status.ANSWERED
