@@ -8,9 +8,16 @@ from vocplatform.queueing import enqueue_on_commit
 
 
 def on_response_analysed(sender: Any, response_id: int, **kwargs: Any) -> None:
+    from loops.services.health import health_mark_dirty
     from loops.tasks import response_alert_task
+    from surveys.models import Response
 
     enqueue_on_commit(response_alert_task, response_id, swept=True)
+    # The comment's sentiment is a health component: a sweep that ran before the verdict was
+    # stored must not be the account's last word until the nightly run.
+    account_id = Response.objects.filter(pk=response_id).values_list("account_id", flat=True).first()
+    if account_id is not None:
+        health_mark_dirty(account_id=account_id)
 
 
 def on_response_saved(sender: Any, response_id: int, created: bool, **kwargs: Any) -> None:

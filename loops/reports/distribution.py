@@ -217,9 +217,15 @@ def report_render(*, report_id: int, now: dt.datetime | None = None) -> bool:
 
 
 def report_recipients(report: GeneratedReport) -> list[str]:
+    # Staff who have left get nothing, whether they asked for the pack or are on a list.
     if report.schedule is None:
-        return [report.requested_by.email] if report.requested_by and report.requested_by.email else []
-    recipients = report.schedule.distribution_list.recipients.filter(active=True).order_by("email")
+        asked = report.requested_by
+        return [asked.email] if asked and asked.is_active and asked.email else []
+    recipients = (
+        report.schedule.distribution_list.recipients.filter(active=True)
+        .exclude(user__is_active=False)
+        .order_by("email")
+    )
     return list(recipients.values_list("email", flat=True))
 
 

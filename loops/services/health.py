@@ -13,6 +13,8 @@ import gc
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import connection, transaction
@@ -32,6 +34,9 @@ from loops.services.webhooks import bands_before, emit_band_changes
 from surveys.models import Account, Invitation, Response, ResponseAnalysis
 
 BATCH = 2000
+# Marks removed per statement, each its own (account, since) condition: well inside SQLite's limit
+# on the depth of an expression (1,000).
+UNMARK_BATCH = 400
 SCORES_YEARS = dt.timedelta(days=365)
 SILENCE_WINDOW = dt.timedelta(days=180)
 
@@ -227,9 +232,7 @@ def health_recompute(
     _store(snapshots)
     if before:
         after = {pk: (score.band, score.score) for pk, score in scores.items()}
-        transaction.on_commit(
-            lambda: emit_band_changes(before=before, after=after, today=today, computed_at=now), robust=True
-        )
+        transaction.on_commit(lambda: emit_band_changes(before=before, after=after, today=today), robust=True)
     if progress:
         progress(len(snapshots), len(snapshots))
     return len(snapshots)
@@ -287,11 +290,17 @@ def health_recompute_dirty(*, limit: int = 2000) -> list[int]:
     """The sweeper's part: recompute the accounts marked dirty longest, then unmark those not marked
     again meanwhile. Returns the ids of the accounts recomputed (their churn risk is next)."""
     started = timezone.now()
-    ids = list(HealthDirty.objects.order_by("since", "account_id").values_list("account_id", flat=True)[:limit])
-    if not ids:
+    marks = list(HealthDirty.objects.order_by("since", "account_id").values_list("account_id", "since")[:limit])
+    if not marks:
         return []
+    ids = [account_id for account_id, _since in marks]
     health_recompute(account_ids=ids, now=started)
-    HealthDirty.objects.filter(account_id__in=ids, since__lte=started).delete()
+    # Only the marks as read: one set again meanwhile has another `since`, also one set inside a
+    # transaction that began before this sweep and committed during it (whose change the recompute
+    # may not have seen), and stays for the next sweep.
+    for start in range(0, len(marks), UNMARK_BATCH):
+        batch = marks[start : start + UNMARK_BATCH]
+        HealthDirty.objects.filter(reduce(or_, (Q(account_id=pk, since=since) for pk, since in batch))).delete()
     return ids
 
 

@@ -75,8 +75,12 @@ def notifications_email_pending(*, now: dt.datetime | None = None, limit: int = 
     ).values_list("pk", flat=True)[:limit]
     sent = 0
     for pk in list(pending):
+        # The recipient again in the claim: someone deactivated since the list was read gets nothing.
         claimed = Notification.objects.filter(
-            Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_LEASE), pk=pk, emailed_at__isnull=True
+            Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_LEASE),
+            pk=pk,
+            emailed_at__isnull=True,
+            recipient__is_active=True,
         ).update(email_claimed_at=now)
         if not claimed:
             continue

@@ -82,31 +82,31 @@ def emit_escalations(*, at: dt.datetime) -> None:
     webhook_emit_many(event_type=EventType.LOOP_ESCALATED, occurrences=occurrences)
 
 
-def bands_before(*, account_ids: Sequence[int] | None, today: dt.date) -> dict[int, tuple[str, str, str]] | None:
+Before = dict[int, tuple[str, str, str, dt.datetime]]
+
+
+def bands_before(*, account_ids: Sequence[int] | None, today: dt.date) -> Before | None:
     """Each account's band as stored before a recompute (today's snapshot, else the latest), with its
-    external id and name (all accounts when None); None when nobody listens to band changes, and then
-    nothing is read. One query either way."""
+    external id, name and when that snapshot was computed (all accounts when None); None when nobody
+    listens to band changes, and then nothing is read. One query either way."""
     if not subscriptions_for(EventType.HEALTH_BAND_CHANGED):
         return None
     latest = HealthSnapshot.objects.filter(account=OuterRef("pk"), date__lte=today).order_by("-date")
     accounts = Account.objects.all() if account_ids is None else Account.objects.filter(pk__in=list(account_ids))
-    rows = accounts.annotate(band=Subquery(latest.values("band")[:1])).values_list("pk", "band", "external_id", "name")
-    return {pk: (band, external_id, name) for pk, band, external_id, name in rows if band}
+    rows = accounts.annotate(
+        band=Subquery(latest.values("band")[:1]), seen_at=Subquery(latest.values("computed_at")[:1])
+    ).values_list("pk", "band", "external_id", "name", "seen_at")
+    return {pk: (band, external_id, name, seen_at) for pk, band, external_id, name, seen_at in rows if band}
 
 
-def emit_band_changes(
-    *,
-    before: dict[int, tuple[str, str, str]],
-    after: dict[int, tuple[str, float | None]],
-    today: dt.date,
-    computed_at: dt.datetime,
-) -> None:
-    """One event per account whose band moved in this recompute. The key names the recompute (its
-    time), not the day: an account can go green, red, green and red again in one day, and the
-    second green-to-red change is news too."""
+def emit_band_changes(*, before: Before, after: dict[int, tuple[str, float | None]], today: dt.date) -> None:
+    """One event per account whose band moved from the snapshot read before the recompute. The key
+    names that snapshot (when it was computed), not the day: an account can go green, red, green
+    and red again in one day, and the second green-to-red change is news too; but two recomputes
+    that overlap both read the same snapshot, and its change is told once."""
     occurrences = [
         Occurrence(
-            key=f"health.band_changed:{pk}:{computed_at.isoformat()}:{old}:{new}",
+            key=f"health.band_changed:{pk}:{seen_at.isoformat()}:{old}:{new}",
             data={
                 "account": {"id": pk, "external_id": external_id, "name": name},
                 "previous_band": old,
@@ -115,7 +115,7 @@ def emit_band_changes(
                 "date": today,
             },
         )
-        for pk, (old, external_id, name) in before.items()
+        for pk, (old, external_id, name, seen_at) in before.items()
         if pk in after and (new := after[pk][0]) != old
     ]
     webhook_emit_many(event_type=EventType.HEALTH_BAND_CHANGED, occurrences=occurrences)
