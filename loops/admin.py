@@ -4,6 +4,8 @@ holidays, escalation levels, root causes, health components and bands. Loops the
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -171,8 +173,15 @@ class DistributionListAdmin(admin.ModelAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)
-        # A changed day, time or zone takes effect from the next run: the due check re-arms it.
-        ReportSchedule.objects.filter(distribution_list=form.instance).update(next_run_at=None)
+        # A changed day, time or zone takes effect from the next run: the due check re-arms a
+        # schedule whose next run is cleared. A run already due, not yet claimed, is still made.
+        ReportSchedule.objects.filter(distribution_list=form.instance).filter(
+            Q(next_run_at__isnull=True) | Q(next_run_at__gt=timezone.now())
+        ).update(next_run_at=None)
+
+
+# What decides when a schedule runs.
+SCHEDULE_TIMING = ("weekday", "time", "active", "distribution_list_id")
 
 
 @admin.register(ReportSchedule)
@@ -183,10 +192,22 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     readonly_fields = ("next_run_at", "last_run_at")
 
     def save_model(self, request: HttpRequest, obj: ReportSchedule, form: Any, change: bool) -> None:
+        """Save with the run times the due check wrote (the page may have read them before it
+        claimed a run), re-armed only when the timing changed and never past a run already due."""
         from loops.reports.distribution import next_run_armed
 
-        obj.next_run_at = next_run_armed(obj, timezone.now()) if obj.active else None
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            current = ReportSchedule.objects.select_for_update().filter(pk=obj.pk).first() if change else None
+            if current is not None:
+                obj.last_run_at, obj.next_run_at = current.last_run_at, current.next_run_at
+            now = timezone.now()
+            timing = current is None or any(getattr(obj, f) != getattr(current, f) for f in SCHEDULE_TIMING)
+            due = obj.next_run_at is not None and obj.next_run_at <= now
+            if not obj.active:
+                obj.next_run_at = None
+            elif timing and not due:
+                obj.next_run_at = next_run_armed(obj, now)
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(GeneratedReport)

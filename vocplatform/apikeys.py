@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
 
 KEY_START = "voc_"
+REPEAT_WINDOW = dt.timedelta(minutes=1)
 # Writing last use on every request would turn each read into a write; once a minute is enough to see use.
 LAST_USE_RESOLUTION = dt.timedelta(seconds=60)
 
@@ -59,6 +60,18 @@ def apikey_create(*, name: str, user: User, scopes: Sequence[str], expires_at: d
         raise ValidationError(errors)
     prefix = secrets.token_hex(4)
     key = f"{KEY_START}{prefix}_{secrets.token_urlsafe(32)}"
+    now = timezone.now()
+    # The same key asked for again within a minute is the form sent twice (a double click): the
+    # browser shows only the second answer, so the first key, never seen by anyone, is revoked.
+    # The person's row is locked, so that two such requests at once see each other.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    ApiKey.objects.filter(
+        name=name.strip(),
+        user=user,
+        created_by=created_by,
+        revoked_at__isnull=True,
+        created_at__gte=now - REPEAT_WINDOW,
+    ).update(revoked_at=now, revoked_by=created_by)
     api_key = ApiKey.objects.create(
         name=name.strip(),
         user=user,

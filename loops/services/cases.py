@@ -24,6 +24,9 @@ from loops.services.webhooks import emit_loop_closed
 from surveys.services.invitations import invitation_cancel
 from vocplatform.models import User
 
+# A create repeated this soon with the same values is one form sent twice, not a second wish.
+REPEAT_WINDOW = dt.timedelta(minutes=1)
+
 FORWARD = {
     Loop.Status.NEW: {Loop.Status.CONTACTED, Loop.Status.IN_PROGRESS},
     Loop.Status.CONTACTED: {Loop.Status.IN_PROGRESS, Loop.Status.RESOLVED},
@@ -374,6 +377,12 @@ def step_add(
     if not loop.is_open:
         raise ValidationError({"__all__": ["This loop is closed; reopen it to change the plan."]})
     now = now or timezone.now()
+    # The same step again within a minute is the form sent twice (a double click): one step.
+    repeat = PlanStep.objects.filter(
+        loop=loop, description=description.strip(), owner=owner, due_on=due_on, created_at__gte=now - REPEAT_WINDOW
+    ).first()
+    if repeat is not None:
+        return repeat
     step = PlanStep.objects.create(
         loop=loop, description=description.strip(), owner=owner, due_on=due_on, created_at=now
     )

@@ -8,13 +8,14 @@ import datetime as dt
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from loops.models import GeneratedReport, ReportKind
+from loops.models import GeneratedReport, ReportKind, ReportSchedule
 from loops.reports.distribution import report_create, reports_visible, schedule_report_create, schedules_visible
 from loops.reports.filters import default_filters
 from loops.reports.forms import ReportRequestForm
@@ -23,6 +24,9 @@ from loops.tasks import report_render_task
 from vocplatform.models import User
 from vocplatform.permissions import staff_required
 from vocplatform.queueing import enqueue_on_commit
+
+# A second "Send now" this soon after one is a double click, not a wish for a second pack.
+SEND_NOW_REPEAT = dt.timedelta(minutes=1)
 
 PAGE_SIZE = 25
 
@@ -100,7 +104,22 @@ def schedule_send(request: HttpRequest, pk: int) -> HttpResponse:
     """Send now: a run outside the schedule, for the period that ends yesterday; shown rendering."""
     schedule = get_object_or_404(schedules_visible(_viewer(request)), pk=pk)
     with transaction.atomic():
-        report = schedule_report_create(schedule=schedule, run_at=timezone.now(), due_at=None)
+        # Locked, so that a double click's second POST waits for the first and finds its pack.
+        ReportSchedule.objects.select_for_update().filter(pk=schedule.pk).first()
+        now = timezone.now()
+        pending = (
+            GeneratedReport.objects.filter(schedule=schedule, due_at__isnull=True)
+            .filter(
+                Q(status__in=[GeneratedReport.Status.QUEUED, GeneratedReport.Status.RENDERING])
+                | Q(created_at__gte=now - SEND_NOW_REPEAT)
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if pending is not None:
+            messages.info(request, _("This pack is already on its way to the list."))
+            return redirect("loops:report_detail", pk=pending.pk)
+        report = schedule_report_create(schedule=schedule, run_at=now, due_at=None)
         report.requested_by = _viewer(request)
         report.save(update_fields=["requested_by"])
         enqueue_on_commit(report_render_task, report.pk, swept=True)
