@@ -172,16 +172,43 @@ class DistributionListAdmin(admin.ModelAdmin):
     inlines = (ReportScheduleInline,)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
-        # A changed day, time or zone takes effect from the next run: the due check re-arms a
-        # schedule whose next run is cleared. A run already due, not yet claimed, is still made.
-        ReportSchedule.objects.filter(distribution_list=form.instance).filter(
-            Q(next_run_at__isnull=True) | Q(next_run_at__gt=timezone.now())
-        ).update(next_run_at=None)
+        # Each schedule saved as on its own page (schedule_save), never with run times read before
+        # the due check claimed a run.
+        for schedule in formset.save(commit=False):
+            schedule_save(schedule, change=schedule.pk is not None)
+        for gone in formset.deleted_objects:
+            gone.delete()
+        formset.save_m2m()
+        if change and "time_zone" in form.changed_data:
+            # A changed zone takes effect from the next run: the due check re-arms a schedule whose
+            # next run is cleared. A run already due, not yet claimed, is still made.
+            ReportSchedule.objects.filter(distribution_list=form.instance).filter(
+                Q(next_run_at__isnull=True) | Q(next_run_at__gt=timezone.now())
+            ).update(next_run_at=None)
 
 
 # What decides when a schedule runs.
 SCHEDULE_TIMING = ("weekday", "time", "active", "distribution_list_id")
+
+
+def schedule_save(obj: ReportSchedule, *, change: bool) -> None:
+    """Save a schedule an admin edited with the run times the due check wrote (the page may have
+    read them before it claimed a run), re-armed only when the timing changed and never past a
+    run already due."""
+    from loops.reports.distribution import next_run_armed
+
+    with transaction.atomic():
+        current = ReportSchedule.objects.select_for_update().filter(pk=obj.pk).first() if change else None
+        if current is not None:
+            obj.last_run_at, obj.next_run_at = current.last_run_at, current.next_run_at
+        now = timezone.now()
+        timing = current is None or any(getattr(obj, f) != getattr(current, f) for f in SCHEDULE_TIMING)
+        due = obj.next_run_at is not None and obj.next_run_at <= now
+        if not obj.active:
+            obj.next_run_at = None
+        elif timing and not due:
+            obj.next_run_at = next_run_armed(obj, now)
+        obj.save()
 
 
 @admin.register(ReportSchedule)
@@ -192,22 +219,7 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     readonly_fields = ("next_run_at", "last_run_at")
 
     def save_model(self, request: HttpRequest, obj: ReportSchedule, form: Any, change: bool) -> None:
-        """Save with the run times the due check wrote (the page may have read them before it
-        claimed a run), re-armed only when the timing changed and never past a run already due."""
-        from loops.reports.distribution import next_run_armed
-
-        with transaction.atomic():
-            current = ReportSchedule.objects.select_for_update().filter(pk=obj.pk).first() if change else None
-            if current is not None:
-                obj.last_run_at, obj.next_run_at = current.last_run_at, current.next_run_at
-            now = timezone.now()
-            timing = current is None or any(getattr(obj, f) != getattr(current, f) for f in SCHEDULE_TIMING)
-            due = obj.next_run_at is not None and obj.next_run_at <= now
-            if not obj.active:
-                obj.next_run_at = None
-            elif timing and not due:
-                obj.next_run_at = next_run_armed(obj, now)
-            super().save_model(request, obj, form, change)
+        schedule_save(obj, change=change)
 
 
 @admin.register(GeneratedReport)

@@ -68,6 +68,8 @@ def apikey_create(*, name: str, user: User, scopes: Sequence[str], expires_at: d
     ApiKey.objects.filter(
         name=name.strip(),
         user=user,
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
         created_by=created_by,
         revoked_at__isnull=True,
         created_at__gte=now - REPEAT_WINDOW,

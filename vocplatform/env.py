@@ -84,7 +84,9 @@ def env_choice(
 
 def redacted(url: str) -> str:
     """``url`` fit for a log or an error message: a password in it becomes ***."""
-    return re.sub(r"(://[^:/@?#]*:)[^/?#]*@", r"\1***@", url)
+    # Up to the last "@": a password whose special characters are not escaped (the usual reason a
+    # URL cannot be read) may hold "/", "?" or "#".
+    return re.sub(r"(://[^:/@?#]*:).*@", r"\1***@", url, count=1)
 
 
 def env_url(

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -139,7 +139,11 @@ def schedules_due(*, now: dt.datetime | None = None, enqueue: Enqueue) -> list[i
         "distribution_list", "rendered_as", "team"
     )
     for schedule in due:
-        report = schedule_run_claim(schedule=schedule, now=now, enqueue=enqueue)
+        try:
+            report = schedule_run_claim(schedule=schedule, now=now, enqueue=enqueue)
+        except IntegrityError:  # its run made already: logged, and no stop for the schedules after it
+            logger.exception("Report schedule %s: its run at %s exists already", schedule.pk, schedule.next_run_at)
+            continue
         if report is not None:
             created.append(report.pk)
     return created

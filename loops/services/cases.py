@@ -85,6 +85,9 @@ def loop_log_contact(
         raise ValidationError({"__all__": ["This loop is closed; reopen it to log a contact."]})
     now = now or timezone.now()
     at = min(at or now, now)
+    repeat = _repeated_note(loop, actor, Note.Kind.CONTACT, text, now, channel=channel[:20])
+    if repeat is not None:
+        return repeat
     note = Note.objects.create(
         loop=loop, author=actor, kind=Note.Kind.CONTACT, channel=channel[:20], text=text, created_at=now
     )
@@ -357,9 +360,18 @@ def note_add(*, loop_id: int, actor: User, text: str, now: dt.datetime | None = 
         raise ValidationError({"text": ["Write something first."]})
     loop = _locked(loop_id)
     now = now or timezone.now()
+    repeat = _repeated_note(loop, actor, Note.Kind.NOTE, text, now)
+    if repeat is not None:
+        return repeat
     note = Note.objects.create(loop=loop, author=actor, text=text, created_at=now)
     timeline.record(loop, actor=actor, action="note added", after=text[:120], at=now)
     return note
+
+
+def _repeated_note(loop: Loop, actor: User, kind: str, text: str, now: dt.datetime, channel: str = "") -> Note | None:
+    """The same note by the same person within a minute: the form sent twice (the loop is locked)."""
+    same = Note.objects.filter(loop=loop, author=actor, kind=kind, text=text, channel=channel)
+    return same.filter(created_at__gte=now - REPEAT_WINDOW).first()
 
 
 @transaction.atomic

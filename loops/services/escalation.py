@@ -23,6 +23,9 @@ from django.utils import timezone
 from loops.models import Escalation, EscalationLevel, Loop, Notification, PlanStep
 from loops.services.webhooks import emit_escalations
 
+# The transaction-level advisory lock that serialises escalation passes (any constant: "escalate").
+PASS_LOCK = 0x657363616C617465
+
 STAGES: dict[str, str] = {
     Escalation.Stage.FIRST_CONTACT: "first-contact",
     Escalation.Stage.RESOLUTION: "resolution",
@@ -54,10 +57,18 @@ def _pending(stage: str) -> Q:
     return Q(resolution_sla_waived=False, status__in=Loop.OPEN_STATUSES)
 
 
+def _one_pass_at_a_time() -> None:
+    """PostgreSQL: a second pass waits for the first to commit. Each pass locks the loops it acts on,
+    a set per stage and level; two passes taking those sets in turn could deadlock. (SQLite runs
+    one writer at a time anyway.) The second pass then finds the first's work done."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PASS_LOCK])
+
+
 def _escalate(stage: str, level: int, threshold: Q, recipient: models.Expression | F, now: dt.datetime) -> int:
-    # The candidates are locked (on PostgreSQL; in id order, so two passes never deadlock): a close
-    # or a pause committed while the pass waits is seen, and that loop drops out, instead of being
-    # escalated from the pass's older snapshot.
+    # The candidates are locked (on PostgreSQL): a close or a pause committed while the pass waits
+    # is seen, and that loop drops out, instead of being escalated from the pass's older snapshot.
     candidates = (
         Loop.objects.select_for_update(of=("self",), no_key=True)
         .filter(_pending(stage), threshold, waiting_since__isnull=True)
@@ -133,9 +144,17 @@ def _notify_overdue_steps(now: dt.datetime) -> int:
 
 def _notify_overdue_steps_in(pending: QuerySet[PlanStep], zone: str, now: dt.datetime) -> int:
     today = now.astimezone(_zone(zone)).date()
+    overdue = pending.filter(owner__time_zone=zone, due_on__lt=today)
+    # Their loops locked first, as the escalations' are: the INSERT below (a statement of its own,
+    # with a fresh snapshot) then sees a close committed while the pass waited.
+    list(
+        Loop.objects.select_for_update(no_key=True)
+        .filter(pk__in=overdue.values("loop_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     rows = (
-        pending.filter(owner__time_zone=zone, due_on__lt=today)
-        .annotate(
+        overdue.annotate(
             c_recipient=F("owner_id"),
             c_loop=F("loop_id"),
             c_key=Concat(Value("step-overdue:"), Cast("pk", CharField()), output_field=CharField()),
@@ -171,6 +190,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> PassResult:
     supervisor = Coalesce(F("owner__team__supervisor_id"), F("queue_team__supervisor_id"))
     result = PassResult()
     with transaction.atomic():
+        _one_pass_at_a_time()
         for stage in STAGES:
             result.reminders += _escalate(stage, 0, _threshold(stage, "warn_at", now), F("owner_id"), now)
             result.notifications += _notify_escalations(stage, 0, now)

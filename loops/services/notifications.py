@@ -99,6 +99,9 @@ def notifications_digest_send(*, now: dt.datetime | None = None) -> int:
     sent = 0
     for user in readers:
         with transaction.atomic():
+            # Still active as their turn comes (someone deactivated during the run gets nothing).
+            if not User.objects.select_for_update().filter(pk=user.pk, is_active=True).exists():
+                continue
             notes = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(recipient=user, emailed_at__isnull=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -99,8 +100,21 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = import_job_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
     # The count of every error found (only the first ones are kept to list), else the kept ones.
     error_count = job.summary.get("error_count", len(job.errors))
-    context = {"job": job, "busy": job.status in {"validating", "importing"}, "error_count": error_count}
+    context = {
+        "job": job,
+        "busy": job.status in {"validating", "importing"},
+        "error_count": error_count,
+        "headings": _preview_headings(job.preview),
+    }
     return render(request, "surveys/import_detail.html", context)
+
+
+def _preview_headings(preview: dict[str, Any]) -> list[list[str]]:
+    """The preview's headings; a job checked before they were stored as a list has the two maps."""
+    if "headings" in preview:
+        return list(preview["headings"])
+    fields = [[field, column] for column, field in preview.get("columns", {}).items()]
+    return fields + [[column, kind] for column, kind in preview.get("custom_types", {}).items()]
 
 
 @admin_required

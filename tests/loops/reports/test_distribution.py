@@ -240,7 +240,9 @@ def test_changing_the_lists_zone_just_after_a_run_takes_effect_next_week(schedul
     berlin.time_zone = "America/New_York"
     berlin.save()
     list_admin = DistributionListAdmin(DistributionList, admin.site)
-    list_admin.save_formset(None, SimpleNamespace(instance=berlin), SimpleNamespace(save=lambda: []), True)  # type: ignore[arg-type]
+    unchanged_schedules = SimpleNamespace(save=lambda commit=True: [], deleted_objects=[], save_m2m=lambda: None)
+    list_form = SimpleNamespace(instance=berlin, changed_data=["time_zone"])
+    list_admin.save_formset(None, list_form, unchanged_schedules, True)  # type: ignore[arg-type]
     schedules_due(now=MONDAY_RUN + dt.timedelta(minutes=30), enqueue=lambda pk: None)  # re-armed
     schedules_due(now=MONDAY_RUN + dt.timedelta(hours=6), enqueue=lambda pk: None)  # 08:00 in New York
     assert GeneratedReport.objects.filter(schedule=schedule).count() == 1

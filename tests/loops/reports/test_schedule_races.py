@@ -53,7 +53,9 @@ def test_adding_a_recipient_to_the_list_while_its_run_is_due_still_sends_this_we
     berlin = schedule.distribution_list
     berlin.recipients.add(Recipient.objects.create(name="New lead", email="lead@staff.example"))
     list_admin = DistributionListAdmin(DistributionList, admin.site)
-    list_admin.save_formset(None, SimpleNamespace(instance=berlin), SimpleNamespace(save=lambda: []), True)  # type: ignore[arg-type]
+    unchanged_schedules = SimpleNamespace(save=lambda commit=True: [], deleted_objects=[], save_m2m=lambda: None)
+    list_form = SimpleNamespace(instance=berlin, changed_data=["recipients"])
+    list_admin.save_formset(None, list_form, unchanged_schedules, True)  # type: ignore[arg-type]
     schedules_due(now=MONDAY_RUN + dt.timedelta(seconds=40), enqueue=lambda pk: None)
     schedules_due(now=MONDAY_RUN + dt.timedelta(hours=12), enqueue=lambda pk: None)
     assert GeneratedReport.objects.filter(schedule=schedule, due_at=MONDAY_RUN).count() == 1
