@@ -4,9 +4,10 @@ import datetime as dt
 
 from django.db import transaction
 
-from loops.models import Escalation, Loop, Notification, RootCause
+from loops.models import Escalation, Loop, Notification
 from loops.services import cases
 from loops.services.escalation import escalations_run
+from tests.loops.races import closing_held
 from tests.surveys.races import RACE, second_waits_for_first
 
 pytestmark = RACE
@@ -24,20 +25,8 @@ def test_an_escalation_pass_during_a_close_escalates_nothing_on_the_closed_loop(
     notice may be made for it."""
     loop = _overdue_loop(answer, contact)
     at = loop.first_contact_due_at + dt.timedelta(hours=1)
-    cause = RootCause.objects.filter(active=True).first()
 
-    def manager_closes(pause):  # type: ignore[no-untyped-def]
-        with transaction.atomic():
-            cases.loop_close(
-                loop_id=loop.pk,
-                actor=manager,
-                resolution_summary="Refunded on the phone",
-                root_causes=[cause],
-                reason_without_contact="Customer called us",
-            )
-            pause()
-
-    second_waits_for_first(manager_closes, lambda: escalations_run(now=at))
+    second_waits_for_first(closing_held(loop, manager), lambda: escalations_run(now=at))
     loop.refresh_from_db()
     assert loop.status == Loop.Status.CLOSED
     assert list(Escalation.objects.filter(loop=loop).values_list("stage", "level")) == []

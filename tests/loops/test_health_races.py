@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from loops.models import HealthDirty, HealthSnapshot, Loop, RootCause
-from loops.services import cases
+from loops.models import HealthDirty, HealthSnapshot, Loop
 from loops.services.health import health_recompute_dirty, snapshot_date
 from surveys.models import Response
 from surveys.services.analysis import response_analyse
 from surveys.services.events import invitation_build
 from surveys.services.responses import AnswerInput, response_submit
 from surveys.signals import response_saved
+from tests.loops.races import closing_held
 from tests.surveys.races import RACE, second_waits_for_first
 
 
@@ -60,20 +59,8 @@ class TestOnPostgreSQL:
         must not unmark the account: the next sweep shows no open loop."""
         loop = Loop.objects.get(response=answer(contact, 2, "Support never called back"))
         assert HealthDirty.objects.filter(account_id=contact.account_id).exists()
-        cause = RootCause.objects.filter(active=True).first()
 
-        def manager_closes(pause):  # type: ignore[no-untyped-def]
-            with transaction.atomic():
-                cases.loop_close(
-                    loop_id=loop.pk,
-                    actor=manager,
-                    resolution_summary="Refunded",
-                    root_causes=[cause],
-                    reason_without_contact="Customer called us",
-                )
-                pause()
-
-        second_waits_for_first(manager_closes, health_recompute_dirty)
+        second_waits_for_first(closing_held(loop, manager), health_recompute_dirty)
         assert Loop.objects.get(pk=loop.pk).status == Loop.Status.CLOSED
         health_recompute_dirty()  # the next sweep
         assert _component(contact.account_id, "open-loops") == 100.0
