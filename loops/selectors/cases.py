@@ -32,7 +32,7 @@ def loop_filter(viewer: Viewer) -> Q | None:
     watched = Loop.watchers.through.objects.filter(user=viewer).values("loop_id")
     mine = Q(owner=viewer) | Q(pk__in=steps) | Q(pk__in=watched)
     if viewer.is_supervisor:
-        mine |= Q(owner__team__supervisor=viewer) | Q(queue_team__supervisor=viewer)
+        mine |= _teams_loops(viewer)
     return condition | mine
 
 
@@ -51,8 +51,13 @@ def loops_supervised(viewer: Viewer) -> QuerySet[Loop]:
         return Loop.objects.all()
     if not isinstance(viewer, User) or not viewer.is_active or not viewer.is_supervisor:
         return Loop.objects.none()
-    teams = Q(account__owner__team__supervisor=viewer) | Q(owner__team__supervisor=viewer)
-    return Loop.objects.filter(teams | Q(account__owner=viewer) | Q(queue_team__supervisor=viewer))
+    return Loop.objects.filter(_teams_loops(viewer))
+
+
+def _teams_loops(supervisor: User) -> Q:
+    """A supervisor's own and their teams' loops: by the account's manager, the loop's owner or its queue."""
+    accounts = Q(account__owner=supervisor) | Q(account__owner__team__supervisor=supervisor)
+    return accounts | Q(owner__team__supervisor=supervisor) | Q(queue_team__supervisor=supervisor)
 
 
 def may_reassign(user: User, loop: Loop) -> bool:

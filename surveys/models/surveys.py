@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from typing import Any
@@ -126,6 +127,17 @@ class Survey(models.Model):
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "questions_stamp"}
         super().save(*args, **kwargs)
+
+    def takes_answers(self, now: dt.datetime) -> bool:
+        """Active and not past its closing time: the rule ``survey_open`` states as a query."""
+        return self.status == self.Status.ACTIVE and (self.closes_at is None or self.closes_at > now)
+
+
+def survey_open(now: dt.datetime, prefix: str = "survey__") -> models.Q:
+    """``Survey.takes_answers`` as a query, for the rows that reach a survey through ``prefix``."""
+    return models.Q(**{f"{prefix}status": Survey.Status.ACTIVE}) & (
+        models.Q(**{f"{prefix}closes_at__isnull": True}) | models.Q(**{f"{prefix}closes_at__gt": now})
+    )
 
 
 class Question(models.Model):

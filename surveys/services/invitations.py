@@ -12,8 +12,9 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from surveys.models import Contact, Invitation, OutboxMessage
+from surveys.models.surveys import survey_open
 from surveys.services.frequency import active_rules, next_send_time, suppression_for
-from surveys.services.outbox import outbox_message_build, survey_open
+from surveys.services.outbox import outbox_message_build
 from surveys.services.tokens import token_for
 from surveys.signals import invitation_bounced
 from vocplatform.queueing import enqueue_on_commit

@@ -18,7 +18,8 @@ from django.db.models import Case, F, Q, TextField, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from surveys.models import Invitation, OutboxMessage, Question, Survey
+from surveys.models import Invitation, OutboxMessage, Question
+from surveys.models.surveys import survey_open
 from surveys.services.tokens import survey_url, token_for, unsubscribe_url
 
 MAX_ATTEMPTS = 5
@@ -76,13 +77,6 @@ def sendable(now: dt.datetime) -> Q:
         invitation__contact__opted_out=False,
         invitation__contact__undeliverable_at__isnull=True,
     ) & survey_open(now, "invitation__survey__")
-
-
-def survey_open(now: dt.datetime, prefix: str = "survey__") -> Q:
-    """A survey customers can still answer: active, and not past its closing time."""
-    return Q(**{f"{prefix}status": Survey.Status.ACTIVE}) & (
-        Q(**{f"{prefix}closes_at__isnull": True}) | Q(**{f"{prefix}closes_at__gt": now})
-    )
 
 
 def _claim(message_id: int, now: dt.datetime) -> bool:

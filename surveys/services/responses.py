@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from surveys.models import Answer, Invitation, Question, Response, Survey, score_band
+from surveys.models import Answer, Invitation, Question, Response, score_band
 from surveys.selectors.questions import survey_questions
 from surveys.services.tokens import token_hash
 from vocplatform.compiled import CompiledGet
@@ -69,9 +69,7 @@ def invitation_for_token(token: str) -> tuple[Access, Invitation | None]:
 def invitation_access(invitation: Invitation) -> Access:
     now = timezone.now()
     survey = invitation.survey
-    # The rule of outbox.survey_open: only an active survey before its closing time takes answers
-    # (one set back to draft takes none, as it is mailed to nobody).
-    if survey.status != Survey.Status.ACTIVE or (survey.closes_at and survey.closes_at <= now):
+    if not survey.takes_answers(now):  # also a survey set back to draft: it is mailed to nobody either
         return Access.CLOSED
     answered = invitation.status == Invitation.Status.ANSWERED
     if not answered and (invitation.expires_at <= now or invitation.status == Invitation.Status.EXPIRED):
